@@ -1,0 +1,1 @@
+"""sagemaker-rollout: safe, waited-for SageMaker endpoint rollouts for the AWS CDK."""

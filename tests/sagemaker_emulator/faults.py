@@ -1,0 +1,220 @@
+"""Fault injection: what can go wrong in SageMaker, on demand, at a chosen virtual moment.
+
+Use through ``emulator.faults``. Every method is thread-safe and takes effect at the current
+virtual time. Each injected fault is recorded in ``emulator.faults.history`` with what became of
+it (``pending``, ``fired at <t>``, ``ignored: ...``, ``missed: ...``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from .errors import resource_limit
+from .timeline import ALARM_PHASES
+
+if TYPE_CHECKING:
+    from .model import Store
+
+
+@dataclass
+class AlarmTrip:
+    endpoint: str  # lower-cased
+    phase: str
+    index: int | None
+    after: float
+    alarm_name: str | None
+    reason: str | None
+    rollback_fails: bool
+    status: str = "pending"
+
+
+@dataclass
+class ProvisioningFailure:
+    endpoint: str | None  # lower-cased; None = any endpoint
+    on: Literal["create", "update"]
+    reason: str | None
+    status: str = "pending"
+
+
+@dataclass
+class InjectedError:
+    operation: str
+    code: str
+    message: str
+    http_status: int
+    remaining: int
+    rule: str
+    status: str = "pending"
+
+
+Fault = AlarmTrip | ProvisioningFailure | InjectedError
+
+
+class FaultPlan:
+    """Pending faults (state only; the store consumes them)."""
+
+    def __init__(self) -> None:
+        self.alarms: list[AlarmTrip] = []
+        self.provisioning: list[ProvisioningFailure] = []
+        self.errors: list[InjectedError] = []
+        self.history: list[Fault] = []
+
+    def take_alarms(self, endpoint: str) -> list[AlarmTrip]:
+        taken = [a for a in self.alarms if a.endpoint == endpoint]
+        self.alarms = [a for a in self.alarms if a.endpoint != endpoint]
+        return taken
+
+    def take_provisioning(self, endpoint: str, on: str) -> ProvisioningFailure | None:
+        for fault in self.provisioning:
+            if fault.on == on and fault.endpoint in (None, endpoint):
+                self.provisioning.remove(fault)
+                return fault
+        return None
+
+    def take_error(self, operation: str) -> InjectedError | None:
+        for fault in self.errors:
+            if fault.operation == operation and fault.remaining > 0:
+                fault.remaining -= 1
+                fault.status = "fired" if fault.remaining == 0 else f"{fault.remaining} left"
+                if fault.remaining == 0:
+                    self.errors.remove(fault)
+                return fault
+        return None
+
+
+class Faults:
+    """The fault-injection API (``emulator.faults``)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @property
+    def history(self) -> list[Fault]:
+        """Every fault injected so far, with its current status."""
+        with self._store.lock:
+            return list(self._store.plan.history)
+
+    def trip_alarm(
+        self,
+        endpoint_name: str,
+        phase: str,
+        *,
+        after: float = 0.0,
+        index: int | None = None,
+        alarm_name: str | None = None,
+        reason: str | None = None,
+        rollback_fails: bool = False,
+    ) -> AlarmTrip:
+        """A CloudWatch alarm goes into ALARM ``after`` seconds into ``phase`` of the current
+        deployment of ``endpoint_name`` if that phase is still ahead or running, else of its NEXT
+        deployment (the fault is then consumed by that deployment, fired or not).
+
+        ``phase``: provisioning | canary-bake | linear-bake | final-bake | rolling-bake;
+        ``index`` picks the linear step / rolling batch (0-based; default: the first one not yet
+        over). ``alarm_name`` defaults to the deployment's first AutoRollbackConfiguration alarm;
+        an alarm that is not among them rolls nothing back, and with no alarms configured no
+        alarm can (fact sheet: alarms "are a prerequisite for baking periods"); the trip is then
+        recorded as ``ignored``. An alarm whose moment falls beyond its phase is ``missed``.
+
+        Effect (fact sheet, "Endpoint status" and "What happens" table): ``RollingBack`` for
+        ``timings.rollback`` (per RollbackMaximumBatchSize batch for rolling), then ``InService``
+        on the OLD config with FailureReason ``reason`` (None: ``Messages.alarm_rollback``,
+        *unverified* wording; ``""``: an empty FailureReason, as terraform-provider-aws #48997
+        reports). ``rollback_fails=True``: ``UpdateRollbackFailed`` instead.
+        """
+        if phase not in ALARM_PHASES:
+            raise ValueError(f"phase must be one of {ALARM_PHASES}, not {phase!r}")
+        if after < 0:
+            raise ValueError("after must be >= 0")
+        trip = AlarmTrip(endpoint_name.lower(), phase, index, after, alarm_name, reason,
+                         rollback_fails)
+        with self._store.locked_now():
+            self._store.plan.history.append(trip)
+            if not self._store.trip_current_deployment(trip):
+                self._store.plan.alarms.append(trip)
+        return trip
+
+    def fail_provisioning(
+        self,
+        endpoint_name: str | None = None,
+        *,
+        reason: str | None = None,
+        on: Literal["create", "update"] = "update",
+    ) -> ProvisioningFailure:
+        """The next ``on`` (create or update) of ``endpoint_name`` (None: of any endpoint) fails
+        to provision its instances.
+
+        update: at the end of the (first) provisioning phase the endpoint goes back to
+        ``InService`` on the old config with FailureReason (fact sheet: "If an update fails, the
+        endpoint goes back to InService state with a FailureReason", ACK sagemaker-controller
+        PR #7); no traffic had moved, so there is no RollingBack phase (*unverified*).
+        create: ``Creating`` for ``timings.create``, then ``Failed`` with FailureReason.
+        ``reason`` None: ``Messages.provisioning_failed``.
+        """
+        fault = ProvisioningFailure(endpoint_name.lower() if endpoint_name else None, on, reason)
+        with self._store.lock:
+            self._store.plan.provisioning.append(fault)
+            self._store.plan.history.append(fault)
+        return fault
+
+    def error(
+        self, operation: str, code: str, message: str, *, http_status: int = 400, times: int = 1,
+        rule: str = "injected",
+    ) -> InjectedError:
+        """The next ``times`` calls of ``operation`` fail with ``code`` / ``message`` (checked
+        before anything else, so the call changes nothing)."""
+        fault = InjectedError(operation, code, message, http_status, times, rule)
+        with self._store.lock:
+            self._store.plan.errors.append(fault)
+            self._store.plan.history.append(fault)
+        return fault
+
+    def resource_limit(
+        self, operation: str, *, instance_type: str = "ml.m5.xlarge", times: int = 1
+    ) -> InjectedError:
+        """``ResourceLimitExceeded`` (HTTP 400, not retried by botocore) with the fact sheet's
+        message."""
+        err = resource_limit(instance_type)
+        return self.error(operation, err.code, err.message, times=times, rule=err.rule)
+
+    def throttle(self, operation: str, *, times: int = 1) -> InjectedError:
+        """``ThrottlingException`` (HTTP 400), retried by botocore's standard/adaptive modes
+        (fact sheet)."""
+        return self.error(operation, "ThrottlingException", "Rate exceeded", times=times,
+                          rule="throttle")
+
+    def server_error(
+        self, operation: str, *, times: int = 1, http_status: Literal[500, 503] = 500
+    ) -> InjectedError:
+        """A transient server fault: HTTP 500 ``InternalFailure`` or 503 ``ServiceUnavailable``
+        (retried by botocore)."""
+        if http_status == 503:
+            return self.error(operation, "ServiceUnavailable", "Service is unavailable.",
+                              http_status=503, times=times, rule="server-error")
+        return self.error(operation, "InternalFailure", "An internal error occurred.",
+                          http_status=500, times=times, rule="server-error")
+
+    def set_system_updating(self, endpoint_name: str, seconds: float) -> None:
+        """Maintenance: ``SystemUpdating`` for ``seconds``, then back to the previous status.
+        Update and Delete are refused meanwhile (fact sheet, SystemUpdating)."""
+        with self._store.locked_now():
+            self._store.start_system_update(endpoint_name, seconds)
+
+    def set_status(
+        self, endpoint_name: str, status: str, *, failure_reason: str | None = None
+    ) -> None:
+        """Put an endpoint directly in ``status`` (e.g. Failed, UpdateRollbackFailed,
+        OutOfService, InService), cancelling whatever operation was running."""
+        with self._store.locked_now():
+            self._store.force_status(endpoint_name, status, failure_reason)
+
+    def delete_endpoint_out_of_band(self, endpoint_name: str) -> None:
+        """The endpoint disappears at once (someone deleted it in the console long ago)."""
+        with self._store.locked_now():
+            self._store.remove_endpoint(endpoint_name)
+
+    def delete_config_out_of_band(self, config_name: str) -> None:
+        """The endpoint config disappears at once (DeleteEndpointConfig is never blocked)."""
+        with self._store.locked_now():
+            self._store.remove_config(config_name)

@@ -1,0 +1,189 @@
+"""What to do next: a pure function of the request, of what DescribeEndpoint said, and of what
+this request has already done. No I/O here (compare aws-cdk's EKS cluster handler, which keeps
+`analyzeUpdate` apart from its client).
+
+The rule that the whole project rests on (fact sheet, "Endpoint status"): an update succeeded
+only when the endpoint is `InService` AND its EndpointConfigName is the requested one. `InService`
+on another config after we called UpdateEndpoint means SageMaker rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# Statuses in which SageMaker is still working and will move on by itself. RollingBack is
+# documented for capacity changes; terraform-provider-aws (PR #49020) and the ACK controller treat
+# it as in progress during update rollbacks too (fact sheet, "Error behaviour to model").
+IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One entry of PendingDeploymentSummary.ProductionVariants[].VariantStatus."""
+
+    variant_name: str
+    status: str
+    message: str
+    start_time: float
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The part of DescribeEndpoint's answer that decisions depend on."""
+
+    status: str
+    config_name: str
+    endpoint_arn: str = ""
+    pending_config_name: str | None = None
+    failure_reason: str = ""
+    phases: tuple[Phase, ...] = ()
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Where this request wants the endpoint to end up."""
+
+    endpoint_name: str
+    #: None when the endpoint should be gone.
+    config_name: str | None
+    #: True when this request brings the endpoint into being (Create, or an Update that renamed
+    #: it): an endpoint of that name that existed before is someone else's.
+    creates: bool = False
+    alarm_names: tuple[str, ...] = ()
+
+    @property
+    def present(self) -> bool:
+        return self.config_name is not None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What this request has done so far; carried from one poll to the next."""
+
+    #: Our CreateEndpoint / UpdateEndpoint / DeleteEndpoint call was accepted.
+    issued: bool = False
+    #: The config the endpoint served when this request first looked (for messages).
+    previous_config: str | None = None
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The endpoint is where the request wants it."""
+
+
+@dataclass(frozen=True)
+class Fail:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    why: str
+
+
+@dataclass(frozen=True)
+class Call:
+    action: Literal["create", "update", "delete"]
+
+
+Step = Finish | Fail | Wait | Call
+
+
+def decide(
+    goal: Goal,
+    observed: Observation | None,
+    progress: Progress,
+    *,
+    config_exists: bool = True,
+) -> Step:
+    """The next step towards `goal`. `config_exists` tells whether the goal's EndpointConfig
+    exists (the caller looks it up when the goal is a config)."""
+    if goal.present:
+        return _towards_config(goal, observed, progress, config_exists)
+    return _towards_absence(goal, observed, progress)
+
+
+def _towards_config(
+    goal: Goal, observed: Observation | None, progress: Progress, config_exists: bool
+) -> Step:
+    name, target = goal.endpoint_name, goal.config_name
+    if not config_exists:
+        return Fail(
+            f'Endpoint "{name}": EndpointConfig "{target}" does not exist (deleted outside '
+            "CloudFormation?). SageMaker cannot serve, patch or roll back to a missing config. "
+            "Recreate it (redeploy the stack with a change to the endpoint's variants) and retry."
+        )
+    if observed is None:
+        if progress.issued:
+            return Fail(
+                f'Endpoint "{name}" disappeared while deploying EndpointConfig "{target}" '
+                "(deleted outside CloudFormation?). Deploy the stack again to recreate it."
+            )
+        # Missing: created by this request, or recreated because it was deleted out of band
+        # (restoring the declared state is what lets a later update or rollback succeed).
+        return Call("create")
+    if goal.creates and not progress.issued:
+        return Fail(
+            f'Endpoint "{name}" already exists (status {observed.status}, EndpointConfig '
+            f'"{observed.config_name}") and was not created by this stack. It was left untouched. '
+            "Choose another endpoint name, delete that endpoint, or adopt it."
+        )
+    status = observed.status
+    if status == "InService":
+        if observed.config_name == target:
+            return Finish()
+        if progress.issued:
+            return Fail(_rolled_back(goal, observed))
+        return Call("update")
+    if status in IN_PROGRESS:
+        if observed.pending_config_name == target:
+            return Wait(f'SageMaker is deploying EndpointConfig "{target}" ({status})')
+        return Wait(f"the endpoint is {status}; waiting for it to settle before deploying")
+    if status == "Failed":
+        return Fail(
+            f'Endpoint "{name}" is Failed (EndpointConfig "{observed.config_name}"). SageMaker '
+            f"said: {_said(observed)}. A Failed endpoint can only be deleted: fix the cause, then "
+            "delete the stack (or rename the endpoint) and deploy again."
+        )
+    if status == "UpdateRollbackFailed":
+        return Fail(
+            f'Endpoint "{name}" is UpdateRollbackFailed: SageMaker could not roll back a '
+            f'deployment and both fleets may be serving (EndpointConfig "{observed.config_name}"). '
+            f"SageMaker said: {_said(observed)}. Inspect it in the SageMaker console and bring it "
+            "back to InService (UpdateEndpoint to a known-good config) before deploying again."
+        )
+    return Fail(
+        f'Endpoint "{name}" is {status} (EndpointConfig "{observed.config_name}"); cannot deploy '
+        f'EndpointConfig "{target}". SageMaker said: {_said(observed)}.'
+    )
+
+
+def _towards_absence(goal: Goal, observed: Observation | None, progress: Progress) -> Step:
+    if observed is None:
+        return Finish()
+    if observed.status == "Deleting":
+        return Wait("SageMaker is deleting the endpoint")
+    if observed.status in IN_PROGRESS:
+        return Wait(f"the endpoint is {observed.status}; it can be deleted once that ends")
+    # InService, Failed, OutOfService, UpdateRollbackFailed: DeleteEndpoint is allowed. Issue it
+    # again if an earlier call was accepted but the endpoint is not Deleting (idempotent).
+    return Call("delete")
+
+
+def _rolled_back(goal: Goal, observed: Observation) -> str:
+    alarms = (
+        f"Rollback alarms: {', '.join(goal.alarm_names)}. "
+        if goal.alarm_names
+        else "No rollback alarms were configured. "
+    )
+    return (
+        f'Endpoint "{goal.endpoint_name}": SageMaker rolled back the deployment of EndpointConfig '
+        f'"{goal.config_name}"; the endpoint is InService on "{observed.config_name}" again. '
+        f"SageMaker said: {_said(observed)}. {alarms}"
+        "Check the alarms and the new model's logs, fix, and deploy again."
+    )
+
+
+def _said(observed: Observation) -> str:
+    return f'"{observed.failure_reason}"' if observed.failure_reason else "(no FailureReason given)"

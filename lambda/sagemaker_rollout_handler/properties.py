@@ -1,0 +1,234 @@
+"""CloudFormation's properties -> SageMaker API parameters, checked before any SageMaker call.
+
+CloudFormation delivers every property value as a string ("600", "true"). The shapes of
+UpdateEndpoint and CreateEndpoint in botocore's SageMaker model say what each member really is,
+so the conversion walks those shapes instead of a hand-written list of fields, then checks what
+botocore's client-side validator does not (maximums, enums, patterns: the fact sheet, "Where
+validation happens"). A malformed property fails the request with a message naming the property
+path, the value and what is allowed, and no SageMaker call is made.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import botocore.session
+from botocore.model import OperationModel, Shape
+
+# Properties CloudFormation adds to every custom resource; not ours to interpret.
+_CLOUDFORMATION_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
+_UPDATE_ONLY = ("RetainAllVariantProperties", "ExcludeRetainedVariantProperties",
+                "RetainDeploymentConfig")
+_CREATE_ONLY = ("Tags",)
+_COMMON = ("EndpointName", "EndpointConfigName", "DeploymentConfig")
+KNOWN_PROPERTIES = frozenset((*_COMMON, *_UPDATE_ONLY, *_CREATE_ONLY, "RemovalPolicy"))
+
+#: AWS::CloudFormation::CustomResource ServiceTimeout: 1..3600 s, default 3600.
+DEFAULT_SERVICE_TIMEOUT = 3600
+_TRUE = {"true"}
+_FALSE = {"false"}
+
+
+class PropertyError(ValueError):
+    """A resource property that cannot be turned into a valid SageMaker request."""
+
+
+@dataclass(frozen=True)
+class RolloutRequest:
+    """What one CloudFormation request asks of the endpoint, in the API's types."""
+
+    endpoint_name: str
+    endpoint_config_name: str
+    #: UpdateEndpoint parameters (EndpointName, EndpointConfigName, DeploymentConfig, retain...).
+    update_params: dict[str, Any]
+    #: CreateEndpoint parameters (EndpointName, EndpointConfigName, DeploymentConfig, Tags).
+    create_params: dict[str, Any]
+    tags: dict[str, str] = field(default_factory=dict)
+    alarm_names: tuple[str, ...] = ()
+    service_timeout: int = DEFAULT_SERVICE_TIMEOUT
+    #: "Delete" (default) or "Retain": what a Delete does to the endpoint.
+    removal_policy: str = "Delete"
+
+
+@cache
+def _operation(name: str) -> OperationModel:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return model.operation_model(name)
+
+
+def parse_request(properties: Mapping[str, Any]) -> RolloutRequest:
+    """Convert and check CloudFormation's ResourceProperties. Raises PropertyError."""
+    unknown = sorted(set(properties) - KNOWN_PROPERTIES - _CLOUDFORMATION_PROPERTIES)
+    if unknown:
+        raise PropertyError(
+            f"Unknown propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}: "
+            f"allowed are {', '.join(sorted(KNOWN_PROPERTIES))}."
+        )
+    for required in ("EndpointName", "EndpointConfigName"):
+        if not properties.get(required):
+            raise PropertyError(f"Property {required} is missing or empty: it is required.")
+
+    update_params = _convert(
+        "UpdateEndpoint", {k: properties[k] for k in (*_COMMON, *_UPDATE_ONLY) if k in properties}
+    )
+    create_params = _convert(
+        "CreateEndpoint", {k: properties[k] for k in (*_COMMON, *_CREATE_ONLY) if k in properties}
+    )
+    if update_params.get("ExcludeRetainedVariantProperties") and not update_params.get(
+        "RetainAllVariantProperties"
+    ):
+        raise PropertyError(
+            "Property ExcludeRetainedVariantProperties is set but RetainAllVariantProperties is "
+            "not true: exclusions only apply when variant properties are retained."
+        )
+    rollback = update_params.get("DeploymentConfig", {}).get("AutoRollbackConfiguration", {})
+    alarms = rollback.get("Alarms", [])
+    removal_policy = str(properties.get("RemovalPolicy", "Delete"))
+    if removal_policy not in ("Delete", "Retain"):
+        raise PropertyError(
+            f"Property RemovalPolicy is {removal_policy!r}: allowed are 'Delete' and 'Retain'."
+        )
+    return RolloutRequest(
+        endpoint_name=update_params["EndpointName"],
+        endpoint_config_name=update_params["EndpointConfigName"],
+        update_params=update_params,
+        create_params=create_params,
+        tags={tag["Key"]: tag["Value"] for tag in create_params.get("Tags", [])},
+        alarm_names=tuple(alarm["AlarmName"] for alarm in alarms),
+        service_timeout=_service_timeout(properties.get("ServiceTimeout")),
+        removal_policy=removal_policy,
+    )
+
+
+def _service_timeout(value: Any) -> int:
+    if value is None:
+        return DEFAULT_SERVICE_TIMEOUT
+    seconds = _integer(value, "ServiceTimeout")
+    if not 1 <= seconds <= 3600:
+        raise PropertyError(f"Property ServiceTimeout is {value!r}: allowed are 1..3600 seconds.")
+    return seconds
+
+
+def _convert(operation: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    shape = _operation(operation).input_shape
+    assert shape is not None
+    params = _coerce(properties, shape, "")
+    assert isinstance(params, dict)
+    return params
+
+
+def _coerce(value: Any, shape: Shape, path: str) -> Any:
+    """Turn CloudFormation's strings into the types `shape` wants, checking its constraints."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, Mapping):
+            raise PropertyError(f"Property {path or '(root)'} is {value!r}: expected an object.")
+        members = shape.members  # type: ignore[attr-defined]
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if key not in members:
+                raise PropertyError(
+                    f"Property {_join(path, key)} is not part of {path or 'the request'}: "
+                    f"allowed are {', '.join(sorted(members))}."
+                )
+            result[key] = _coerce(item, members[key], _join(path, key))
+        for key in shape.required_members:  # type: ignore[attr-defined]
+            if key not in result:
+                raise PropertyError(f"Property {_join(path, key)} is missing: it is required.")
+        return result
+    if kind == "list":
+        if not isinstance(value, list | tuple):
+            raise PropertyError(f"Property {path} is {value!r}: expected a list.")
+        _check_length(len(value), shape, path, "items")
+        member = shape.member  # type: ignore[attr-defined]
+        return [_coerce(item, member, f"{path}[{index}]") for index, item in enumerate(value)]
+    if kind in ("integer", "long"):
+        number = _integer(value, path)
+        _check_range(number, shape, path)
+        return number
+    if kind == "boolean":
+        return _boolean(value, path)
+    if kind in ("float", "double"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise PropertyError(f"Property {path} is {value!r}: expected a number.") from None
+    if kind == "string":
+        if not isinstance(value, str):
+            raise PropertyError(f"Property {path} is {value!r}: expected a string.")
+        _check_string(value, shape, path)
+        return value
+    raise PropertyError(f"Property {path} has the unsupported type {kind}.")  # pragma: no cover
+
+
+def _integer(value: Any, path: str) -> int:
+    if isinstance(value, bool):
+        raise PropertyError(f"Property {path} is {value!r}: expected a whole number.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value.strip())
+    raise PropertyError(f"Property {path} is {value!r}: expected a whole number.")
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise PropertyError(f"Property {path} is {value!r}: expected true or false.")
+
+
+def _check_range(number: int, shape: Shape, path: str) -> None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise PropertyError(
+            f"Property {path} is {number}: allowed are {_bounds(low, high)}."
+        )
+
+
+def _check_length(length: int, shape: Shape, path: str, unit: str) -> None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if (low is not None and length < low) or (high is not None and length > high):
+        raise PropertyError(
+            f"Property {path} has {length} {unit}: allowed are {_bounds(low, high)} {unit}."
+        )
+
+
+def _check_string(value: str, shape: Shape, path: str) -> None:
+    enum = shape.enum  # type: ignore[attr-defined]
+    if enum and value not in enum:
+        raise PropertyError(f"Property {path} is {value!r}: allowed are {', '.join(enum)}.")
+    _check_length(len(value), shape, path, "characters")
+    pattern = shape.metadata.get("pattern")
+    compiled = _compile(pattern) if pattern else None
+    if compiled is not None and not compiled.fullmatch(value):
+        raise PropertyError(f"Property {path} is {value!r}: it must match {pattern}.")
+
+
+@cache
+def _compile(pattern: str) -> re.Pattern[str] | None:
+    """The model's patterns are Java regexes; the few Python cannot read (\\p{L}) are skipped."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _bounds(low: int | None, high: int | None) -> str:
+    if high is None:
+        return f"at least {low}"
+    return f"{low or 0}..{high}"
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

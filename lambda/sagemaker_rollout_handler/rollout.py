@@ -1,0 +1,166 @@
+"""One invocation's work: look, decide, act, and wait in-process while the budget allows.
+
+The loop is the only place that joins the pure decisions (`decisions`, `schedule`) to the
+SageMaker calls (`sagemaker.Endpoints`) and the clock. It returns one of three outcomes; the
+crhelper wiring (`resource`, `index`) turns them into a response or into another poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .clock import Clock
+from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Wait, decide
+from .sagemaker import Endpoints, SageMakerError, is_in_progress_refusal
+from .schedule import seconds_until_next_check
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Done:
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+    #: What had been done when it failed (a Create that made an endpoint must say so).
+    progress: Progress = field(default_factory=Progress)
+
+
+@dataclass(frozen=True)
+class Pending:
+    progress: Progress
+    why: str
+
+
+Outcome = Done | Failed | Pending
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the loop needs to know about the request."""
+
+    goal: Goal
+    create_params: Mapping[str, Any]
+    update_params: Mapping[str, Any]
+    bakes: tuple[int, ...]
+    #: Epoch seconds after which the request gives up and answers FAILED.
+    deadline: float
+
+
+def run(
+    plan: Plan,
+    progress: Progress,
+    endpoints: Endpoints,
+    clock: Clock,
+    *,
+    budget_end: float,
+    check_config: bool = True,
+) -> Outcome:
+    """Move the endpoint towards the goal until done, failed, or `budget_end` (epoch seconds).
+    `check_config`: look up the goal's EndpointConfig first (once per request is enough)."""
+    goal = plan.goal
+    config_exists = True
+    if check_config and goal.config_name is not None:
+        config_exists = endpoints.config_exists(goal.config_name)
+    while True:
+        observed = endpoints.describe(goal.endpoint_name)
+        if progress.previous_config is None and observed is not None:
+            progress = replace(progress, previous_config=observed.config_name)
+        step = decide(goal, observed, progress, config_exists=config_exists)
+        _log(goal, observed, step, progress)
+        if isinstance(step, Finish):
+            return Done(_attributes(goal, observed))
+        if isinstance(step, Fail):
+            return Failed(step.reason, progress)
+        if isinstance(step, Call):
+            outcome = _act(step, plan, endpoints)
+            if isinstance(outcome, Failed):
+                return replace(outcome, progress=progress)
+            if outcome is None:
+                progress = replace(progress, issued=True)
+                continue
+            step = outcome
+        now = clock.now()
+        if now >= plan.deadline:
+            return Failed(_timed_out(goal, observed, step), progress)
+        delay = min(seconds_until_next_check(observed, plan.bakes, now), plan.deadline - now)
+        if now + delay > budget_end:
+            return Pending(progress, step.why)
+        clock.sleep(delay)
+
+
+def _act(step: Call, plan: Plan, endpoints: Endpoints) -> Failed | Wait | None:
+    """Make the call; None when SageMaker accepted it, Wait when it refused only because the
+    endpoint is busy (a race with another change: look again later)."""
+    goal = plan.goal
+    try:
+        if step.action == "create":
+            endpoints.create(plan.create_params)
+        elif step.action == "update":
+            endpoints.update(plan.update_params)
+        else:
+            endpoints.delete(goal.endpoint_name)
+    except SageMakerError as error:
+        if is_in_progress_refusal(error):
+            return Wait("SageMaker refused because the endpoint is busy")
+        return Failed(_refused(goal, error))
+    logger.info({"message": "called SageMaker", "action": step.action,
+                 "endpoint": goal.endpoint_name, "config": goal.config_name})
+    return None
+
+
+def _attributes(goal: Goal, observed: Observation | None) -> dict[str, str]:
+    if observed is None:
+        return {}
+    return {
+        "EndpointName": goal.endpoint_name,
+        "EndpointArn": observed.endpoint_arn,
+        "EndpointConfigName": observed.config_name,
+    }
+
+
+def _refused(goal: Goal, error: SageMakerError) -> str:
+    verbs = {"CreateEndpoint": "create", "UpdateEndpoint": "update", "DeleteEndpoint": "delete"}
+    verb = verbs.get(error.operation, error.operation)
+    target = f' to EndpointConfig "{goal.config_name}"' if goal.config_name else ""
+    hint = {
+        "ResourceLimitExceeded": " Request a quota increase (Service Quotas, SageMaker) or use "
+        "another instance type, then deploy again.",
+        "AccessDeniedException": " Check the provider function's IAM policy.",
+    }.get(error.code, " Fix the cause and deploy again.")
+    return (
+        f'Endpoint "{goal.endpoint_name}": SageMaker refused to {verb} it{target}. '
+        f'SageMaker said: {error.code}: "{error.message}".{hint}'
+    )
+
+
+def _timed_out(goal: Goal, observed: Observation | None, step: Wait) -> str:
+    state = f'{observed.status} on EndpointConfig "{observed.config_name}"' if observed else "gone"
+    return (
+        f'Endpoint "{goal.endpoint_name}": gave up waiting before CloudFormation\'s service '
+        f"timeout; the endpoint is {state} ({step.why}). SageMaker goes on by itself; "
+        "CloudFormation will roll back to the previous config. Shorten the deployment's waits "
+        "or split the change."
+    )
+
+
+def _log(goal: Goal, observed: Observation | None, step: object, progress: Progress) -> None:
+    logger.info(
+        {
+            "message": "decision",
+            "endpoint": goal.endpoint_name,
+            "goal_config": goal.config_name,
+            "status": observed.status if observed else None,
+            "config": observed.config_name if observed else None,
+            "pending_config": observed.pending_config_name if observed else None,
+            "issued": progress.issued,
+            "step": type(step).__name__,
+            "detail": getattr(step, "why", None) or getattr(step, "action", None),
+        }
+    )

@@ -1,0 +1,144 @@
+"""The thin layer over the boto3 SageMaker client: calls in, `Observation`s out.
+
+Retries of throttling and transient 5xx errors are botocore's job (standard retry mode, fact
+sheet: "ThrottlingException is retried by botocore's standard and adaptive retry modes"), so a
+transient error never becomes a FAILED answer while attempts remain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from .decisions import Observation, Phase
+
+#: botocore's standard retry mode with more attempts than its default 3: a rollout waits for
+#: minutes, a few seconds of backoff are cheap, and a FAILED stack is not.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=30
+)
+
+
+def default_client() -> Any:
+    return boto3.client("sagemaker", config=CLIENT_CONFIG)
+
+
+class SageMakerError(Exception):
+    """A SageMaker call that failed for good: its code and SageMaker's own words."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{operation} failed: {code}: {message}")
+        self.operation = operation
+        self.code = code
+        self.message = message
+
+
+class Endpoints:
+    """DescribeEndpoint / CreateEndpoint / UpdateEndpoint / DeleteEndpoint and tags."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def describe(self, name: str) -> Observation | None:
+        """The endpoint's state, or None when it does not exist."""
+        try:
+            answer = self._client.describe_endpoint(EndpointName=name)
+        except ClientError as error:
+            if _is_not_found(error, "Could not find endpoint"):
+                return None
+            raise _wrap("DescribeEndpoint", error) from error
+        return observation_from(answer)
+
+    def config_exists(self, name: str) -> bool:
+        try:
+            self._client.describe_endpoint_config(EndpointConfigName=name)
+        except ClientError as error:
+            if _is_not_found(error, "Could not find endpoint configuration"):
+                return False
+            raise _wrap("DescribeEndpointConfig", error) from error
+        return True
+
+    def create(self, params: Mapping[str, Any]) -> None:
+        self._call("CreateEndpoint", self._client.create_endpoint, params)
+
+    def update(self, params: Mapping[str, Any]) -> None:
+        self._call("UpdateEndpoint", self._client.update_endpoint, params)
+
+    def delete(self, name: str) -> None:
+        try:
+            self._client.delete_endpoint(EndpointName=name)
+        except ClientError as error:
+            if _is_not_found(error, "Could not find endpoint"):
+                return
+            raise _wrap("DeleteEndpoint", error) from error
+
+    def sync_tags(self, arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+        """Make the endpoint's tags managed by the stack go from `old` to `new`."""
+        removed = sorted(set(old) - set(new))
+        changed = {key: value for key, value in new.items() if old.get(key) != value}
+        if removed:
+            self._call("DeleteTags", self._client.delete_tags, {"ResourceArn": arn,
+                                                               "TagKeys": removed})
+        if changed:
+            tags = [{"Key": key, "Value": value} for key, value in sorted(changed.items())]
+            self._call("AddTags", self._client.add_tags, {"ResourceArn": arn, "Tags": tags})
+
+    @staticmethod
+    def _call(operation: str, method: Any, params: Mapping[str, Any]) -> None:
+        try:
+            method(**params)
+        except ClientError as error:
+            raise _wrap(operation, error) from error
+
+
+def observation_from(answer: Mapping[str, Any]) -> Observation:
+    pending = answer.get("PendingDeploymentSummary") or {}
+    phases = tuple(
+        Phase(
+            variant_name=variant.get("VariantName", ""),
+            status=status.get("Status", ""),
+            message=status.get("StatusMessage", ""),
+            start_time=_epoch(status.get("StartTime")),
+        )
+        for variant in pending.get("ProductionVariants", [])
+        for status in variant.get("VariantStatus", [])
+    )
+    return Observation(
+        status=answer["EndpointStatus"],
+        config_name=answer.get("EndpointConfigName", ""),
+        endpoint_arn=answer.get("EndpointArn", ""),
+        pending_config_name=pending.get("EndpointConfigName"),
+        failure_reason=answer.get("FailureReason", "") or "",
+        phases=phases,
+    )
+
+
+def _epoch(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    return float(value)
+
+
+def _is_not_found(error: ClientError, prefix: str) -> bool:
+    info = error.response.get("Error", {})
+    return info.get("Code") == "ValidationException" and str(info.get("Message", "")).startswith(
+        prefix
+    )
+
+
+def _wrap(operation: str, error: ClientError) -> SageMakerError:
+    info = error.response.get("Error", {})
+    return SageMakerError(operation, str(info.get("Code", "Unknown")), str(info.get("Message", "")))
+
+
+def is_in_progress_refusal(error: SageMakerError) -> bool:
+    """SageMaker refused because the endpoint is busy: a race, not a failure (wait and retry)."""
+    return error.code == "ValidationException" and error.message.startswith(
+        "Cannot update in-progress endpoint"
+    )

@@ -1,0 +1,74 @@
+"""CloudFormation's string properties become SageMaker API parameters, or a clear error."""
+
+from __future__ import annotations
+
+import pytest
+from sagemaker_rollout_handler.properties import PropertyError, parse_request
+
+BASE = {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f", "EndpointName": "ep",
+        "EndpointConfigName": "cfg-b", "ServiceTimeout": "3600"}
+CANARY = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {
+            "Type": "CANARY", "WaitIntervalInSeconds": "300",
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": "25"},
+        },
+        "TerminationWaitInSeconds": "120",
+        "MaximumExecutionTimeoutInSeconds": "3000",
+    },
+    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "five-xx"}]},
+}
+
+
+def test_strings_become_the_api_types() -> None:
+    request = parse_request({**BASE, "DeploymentConfig": CANARY,
+                             "RetainAllVariantProperties": "true",
+                             "ExcludeRetainedVariantProperties": [
+                                 {"VariantPropertyType": "DesiredWeight"}],
+                             "RetainDeploymentConfig": "false"})
+    policy = request.update_params["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TerminationWaitInSeconds"] == 120
+    assert policy["TrafficRoutingConfiguration"]["CanarySize"]["Value"] == 25
+    assert request.update_params["RetainAllVariantProperties"] is True
+    assert request.update_params["RetainDeploymentConfig"] is False
+    assert request.alarm_names == ("five-xx",)
+    assert request.service_timeout == 3600
+
+
+def test_tags_go_to_create_only() -> None:
+    request = parse_request({**BASE, "Tags": [{"Key": "team", "Value": "ml"}]})
+    assert request.create_params["Tags"] == [{"Key": "team", "Value": "ml"}]
+    assert "Tags" not in request.update_params
+    assert request.tags == {"team": "ml"}
+
+
+@pytest.mark.parametrize(
+    ("properties", "names"),
+    [
+        ({"EndpointConfigName": "cfg"}, ["EndpointName", "required"]),
+        ({**BASE, "DeploymentConfig": {"BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": "soon"}}}},
+         ["DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration."
+          "WaitIntervalInSeconds", "'soon'", "whole number"]),
+        ({**BASE, "DeploymentConfig": {"BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "EXPONENTIAL", "WaitIntervalInSeconds": "1"}}}},
+         ["Type", "'EXPONENTIAL'", "ALL_AT_ONCE, CANARY, LINEAR"]),
+        ({**BASE, "DeploymentConfig": {"BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": "7200"}}}},
+         ["WaitIntervalInSeconds", "7200", "0..3600"]),
+        ({**BASE, "EndpointName": "bad_name"}, ["EndpointName", "'bad_name'", "must match"]),
+        ({**BASE, "RetainAllVariantProperties": "yes"},
+         ["RetainAllVariantProperties", "true or false"]),
+        ({**BASE, "Colour": "blue"}, ["Colour", "allowed are"]),
+        ({**BASE, "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DesiredWeight"}]},
+         ["ExcludeRetainedVariantProperties", "RetainAllVariantProperties"]),
+        ({**BASE, "ServiceTimeout": "7200"}, ["ServiceTimeout", "1..3600"]),
+    ],
+)
+def test_malformed_properties_are_refused_naming_the_property_and_value(
+    properties: dict[str, object], names: list[str]
+) -> None:
+    with pytest.raises(PropertyError) as error:
+        parse_request(properties)
+    for name in names:
+        assert name in str(error.value)

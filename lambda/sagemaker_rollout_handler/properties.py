@@ -136,7 +136,7 @@ def _coerce(value: Any, shape: Shape, path: str) -> Any:
                     f"allowed are {', '.join(sorted(members))}."
                 )
             result[key] = _coerce(item, members[key], _join(path, key))
-        for key in shape.required_members:  # type: ignore[attr-defined]
+        for key in shape.required_members:
             if key not in result:
                 raise PropertyError(f"Property {_join(path, key)} is missing: it is required.")
         return result

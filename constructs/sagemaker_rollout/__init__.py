@@ -1,1 +1,25 @@
-"""sagemaker-rollout: safe, waited-for SageMaker endpoint rollouts for the AWS CDK."""
+"""sagemaker-rollout: safe, waited-for SageMaker endpoint rollouts for the AWS CDK.
+
+``RolloutEndpoint`` creates a fresh ``AWS::SageMaker::EndpointConfig`` on every change and a
+custom resource that deploys it with SageMaker UpdateEndpoint (blue/green or rolling, with
+auto-rollback alarms) and waits for the outcome.
+"""
+
+from .capacity import CapacitySize
+from .deployment import DeploymentStrategy, TrafficRouting, VariantFacts
+from .endpoint import RESOURCE_TYPE, SERVICE_TIMEOUT, RolloutEndpoint
+from .provider import RolloutProvider
+from .variants import ProductionVariant, VariantProperty
+
+__all__ = [
+    "RESOURCE_TYPE",
+    "SERVICE_TIMEOUT",
+    "CapacitySize",
+    "DeploymentStrategy",
+    "ProductionVariant",
+    "RolloutEndpoint",
+    "RolloutProvider",
+    "TrafficRouting",
+    "VariantFacts",
+    "VariantProperty",
+]

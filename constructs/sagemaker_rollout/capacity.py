@@ -1,0 +1,123 @@
+"""`CapacitySize`: a share of a production variant's fleet, as instances or as a percentage.
+
+Rendered as the API's `CapacitySize` (`{"Type": "INSTANCE_COUNT" | "CAPACITY_PERCENT",
+"Value": int >= 1}`; fact sheet, "UpdateEndpoint request", from the botocore model
+`CapacitySize`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Token
+
+from .rules import Rule, refusal
+
+INSTANCE_COUNT = "INSTANCE_COUNT"
+CAPACITY_PERCENT = "CAPACITY_PERCENT"
+
+
+@dataclass(frozen=True)
+class CapacitySize:
+    """A batch / step / canary size. Build it with `CapacitySize.count` or `CapacitySize.percent`.
+
+    Percentages are of the variant's *total* instance count. This library checks them against the
+    variant's `initial_instance_count`; with autoscaling the real count at deploy time differs,
+    and SageMaker applies its own rules to that count.
+    """
+
+    type: str
+    value: int
+
+    @staticmethod
+    def count(instances: int) -> CapacitySize:
+        """`instances` whole instances (>= 1)."""
+        return CapacitySize(INSTANCE_COUNT, _whole_at_least_one("CapacitySize.count", instances))
+
+    @staticmethod
+    def percent(percent: int) -> CapacitySize:
+        """`percent` % of the variant's total instance count (a whole number, 1..100)."""
+        value = _whole_at_least_one("CapacitySize.percent", percent)
+        if value > 100:
+            # Not an API limit (the model only says Value >= 1): a share of a fleet above 100%
+            # means nothing, so this library refuses it.
+            raise ValueError(
+                refusal(
+                    Rule.PERCENT_AT_MOST_100,
+                    f"CapacitySize.percent({value}) is more than the whole fleet; the limit is "
+                    "100. Fix: give a percentage from 1 to 100.",
+                )
+            )
+        return CapacitySize(CAPACITY_PERCENT, value)
+
+    @property
+    def is_percent(self) -> bool:
+        return self.type == CAPACITY_PERCENT
+
+    def render(self) -> dict[str, Any]:
+        """The API's `CapacitySize` structure."""
+        return {"Type": self.type, "Value": self.value}
+
+    def describe(self) -> str:
+        """`25%` or `2 instance(s)`, for messages."""
+        return f"{self.value}%" if self.is_percent else f"{self.value} instance(s)"
+
+    def share_percent(self, instance_count: int) -> float:
+        """This size as a percentage of `instance_count` instances."""
+        if self.is_percent:
+            return float(self.value)
+        return 100.0 * self.value / instance_count
+
+    def exact_instances(self, instance_count: int) -> float:
+        """This size in instances, before any rounding (`25%` of 6 is 1.5)."""
+        if self.is_percent:
+            return self.value * instance_count / 100.0
+        return float(self.value)
+
+    def planned_instances(self, instance_count: int) -> int:
+        """Instances per step assumed by the time budget: rounded DOWN, at least 1, at most all.
+
+        *Unverified assumption*: how SageMaker rounds a percentage to instances is not documented.
+        Rounding down is the conservative choice for a time budget (smaller steps, more steps);
+        the emulator makes the same assumption (tests/sagemaker_emulator/__init__.py,
+        "Percent batch sizes round down to whole instances (at least 1)").
+        """
+        return min(instance_count, max(1, math.floor(self.exact_instances(instance_count))))
+
+    def steps_to_cover(self, instance_count: int) -> int:
+        """How many steps of this size it takes to move the whole fleet."""
+        return math.ceil(instance_count / self.planned_instances(instance_count))
+
+
+def _whole_at_least_one(what: str, value: Any) -> int:
+    if Token.is_unresolved(value):
+        raise ValueError(
+            refusal(
+                Rule.CONCRETE_VALUES,
+                f"{what}({value!r}) is an unresolved token; the limit is a concrete whole number "
+                "known at synth time (sizes are checked against the fleet and the time budget "
+                "before anything is deployed). Fix: pass a plain int.",
+            )
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float) or not float(
+        value
+    ).is_integer():
+        raise ValueError(
+            refusal(
+                Rule.SIZE_AT_LEAST_ONE,
+                f"{what}({value!r}) is not a whole number; the limit is a whole number >= 1. "
+                "Fix: pass an int.",
+            )
+        )
+    if value < 1:
+        # Fact sheet: CapacitySize Value integer >= 1 (botocore model, CapacitySizeValue min 1).
+        raise ValueError(
+            refusal(
+                Rule.SIZE_AT_LEAST_ONE,
+                f"{what}({int(value)}) is below the limit of 1 (CapacitySize.Value >= 1). "
+                "Fix: use at least 1.",
+            )
+        )
+    return int(value)

@@ -1,0 +1,49 @@
+"""SageMaker resource names: the rules SageMaker applies, and the default endpoint name."""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import Names, Token
+
+from constructs import IConstruct
+
+#: SageMaker's pattern for endpoint, endpoint-config, model and variant names (botocore model).
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+
+#: The longest name SageMaker accepts for an endpoint, endpoint config, model or variant.
+MAX_NAME_LENGTH = 63
+
+_ALLOWED = (
+    f"1 to {MAX_NAME_LENGTH} characters: letters, digits and hyphens, starting and ending with a "
+    "letter or digit (pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})"
+)
+
+
+def validate_name(field: str, value: str) -> None:
+    """Raise ValueError unless ``value`` is a valid SageMaker name; tokens are not checked.
+
+    :param field: the name of the property, for the message.
+    :param value: the name to check.
+    """
+    if Token.is_unresolved(value):
+        return
+    if not isinstance(value, str) or NAME_PATTERN.fullmatch(value) is None:
+        raise ValueError(f"{field} {value!r} is not a valid SageMaker name: allowed are {_ALLOWED}")
+
+
+def default_endpoint_name(construct: IConstruct) -> str:
+    """A valid endpoint name derived from the construct's path, stable across deployments.
+
+    The name depends only on the construct's path in the app (stack id included), so it stays
+    the same from one deployment to the next, and differs between two constructs of the same app.
+    Long paths are shortened by ``Names.unique_resource_name``, which keeps a hash of the full path.
+    """
+    name = Names.unique_resource_name(
+        construct, max_length=MAX_NAME_LENGTH, separator="-", allowed_special_characters="-"
+    ).strip("-")
+    # unique_resource_name keeps only [A-Za-z0-9] and the separator and ends with a hash, so this
+    # holds; fail loudly rather than deploy an endpoint SageMaker would reject.
+    if NAME_PATTERN.fullmatch(name) is None:  # pragma: no cover - defensive
+        raise RuntimeError(f"generated endpoint name {name!r} does not match {_ALLOWED}")
+    return name

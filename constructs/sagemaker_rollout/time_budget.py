@@ -1,0 +1,194 @@
+"""The time budget: a deployment must finish, or be rolled back, before the custom resource
+has to answer CloudFormation.
+
+Facts (custom-resources-and-crhelper.md; fact sheet, "Time limits that shape the design"):
+a CloudFormation custom resource must answer within its ServiceTimeout (1..3600 s, default
+3600); SageMaker allows MaximumExecutionTimeoutInSeconds up to 28800 s and rolls the deployment
+back when it is exceeded. So the deployment's own timeout, plus the rollback that follows it,
+plus the handler's reaction time, must fit inside the ServiceTimeout.
+
+The two rules (seconds throughout):
+
+    worst case  = provisioning allowance(s) + all bake waits + termination wait
+                  (rolling: batches x (provisioning allowance + bake time))
+    [worst-case-fits-timeout]       worst case <= MaximumExecutionTimeout
+    [timeout-fits-service-timeout]  MaximumExecutionTimeout + rollback allowance
+                                    + HANDLER_RESPONSE_MARGIN_SECONDS <= ServiceTimeout
+
+When the user gives no MaximumExecutionTimeout, the largest that satisfies the second rule is
+sent (capped at SageMaker's 28800), and it must still be >= 600 and satisfy the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .rules import Rule, refusal
+
+#: The handler answers CloudFormation at the latest this long before the custom resource's
+#: ServiceTimeout (the Lambda handler's contract: crhelper polls once a minute, and a poll plus
+#: the PUT of the response must fit in what is left). A deployment still running then is
+#: reported FAILED.
+HANDLER_RESPONSE_MARGIN_SECONDS = 90
+
+#: Time allowed for SageMaker to provision one fleet (blue/green: the whole green fleet, which is
+#: provisioned at once) or one batch (rolling) and make it InService, before any bake starts.
+#: *Unverified assumption*: real provisioning of common instance types takes about 4..8 minutes
+#: (the emulator's `Timings.provision` is 240..480 s); large models or GPU instances can take
+#: longer: pass `provisioning_allowance=` to the strategy to change it.
+PROVISIONING_ALLOWANCE_SECONDS = 600
+
+#: Time allowed for SageMaker to send all traffic back to the blue fleet (still running in a
+#: blue/green deployment) and return the endpoint to InService after an alarm or a timeout.
+#: A rolling rollback also re-provisions the old capacity: one provisioning allowance per
+#: rollback batch is added to this (a missing RollbackMaximumBatchSize, or 100%, is one batch:
+#: "SageMaker uses a blue/green rollback strategy", API reference, CapacitySize).
+#: *Unverified assumption*, chosen above the emulator's `Timings.rollback` (60..180 s).
+ROLLBACK_ALLOWANCE_SECONDS = 300
+
+#: MaximumExecutionTimeoutInSeconds limits (botocore model; fact sheet, "UpdateEndpoint request").
+MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 600
+MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 28800
+
+#: ServiceTimeout limits of AWS::CloudFormation::CustomResource.
+MAX_SERVICE_TIMEOUT_SECONDS = 3600
+
+
+def human(seconds: int) -> str:
+    """`3210 s (53 min 30 s)`."""
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "",
+             f"{secs} s" if secs else ""]
+    return f"{seconds} s ({' '.join(p for p in parts if p)})"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One addend of a sum: `times` x `seconds`, labelled."""
+
+    label: str
+    seconds: int
+    times: int = 1
+
+    @property
+    def total(self) -> int:
+        return self.seconds * self.times
+
+    def __str__(self) -> str:
+        if self.times == 1:
+            return f"{self.seconds} s {self.label}"
+        return f"{self.times} x {self.seconds} s {self.label}"
+
+
+def _sum(terms: tuple[Term, ...]) -> str:
+    shown = [t for t in terms if t.total] or list(terms[:1])
+    return " + ".join(str(t) for t in shown) if shown else "0 s"
+
+
+@dataclass(frozen=True)
+class TimeBudget:
+    """The worst-case timeline of one deployment and what the custom resource can afford."""
+
+    #: Terms of the worst-case duration (provisioning, bakes, termination wait).
+    worst_case_terms: tuple[Term, ...]
+    #: Terms of the rollback allowance.
+    rollback_terms: tuple[Term, ...]
+    #: Total waiting time (bakes + termination wait): MaximumExecutionTimeout must exceed it.
+    waits: int
+    service_timeout: int
+
+    @property
+    def worst_case(self) -> int:
+        return sum(t.total for t in self.worst_case_terms)
+
+    @property
+    def rollback_allowance(self) -> int:
+        return sum(t.total for t in self.rollback_terms)
+
+    @property
+    def timeout_ceiling(self) -> int:
+        """The largest MaximumExecutionTimeout the custom resource can afford."""
+        return min(
+            MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS,
+            self.service_timeout - HANDLER_RESPONSE_MARGIN_SECONDS - self.rollback_allowance,
+        )
+
+    def worst_case_arithmetic(self) -> str:
+        return f"worst case = {_sum(self.worst_case_terms)} = {human(self.worst_case)}"
+
+    def ceiling_arithmetic(self) -> str:
+        margin = HANDLER_RESPONSE_MARGIN_SECONDS
+        left = self.service_timeout - margin - self.rollback_allowance
+        return (
+            f"ServiceTimeout {self.service_timeout} s - handler margin {margin} s - rollback "
+            f"allowance ({_sum(self.rollback_terms)}) = {left} s"
+        )
+
+    def resolve_timeout(self, given: int | None) -> tuple[int, list[str]]:
+        """The MaximumExecutionTimeoutInSeconds to send, and the refusals (empty when it fits).
+
+        `given` is the user's (already range-checked 600..28800) or None for "the largest that
+        fits".
+        """
+        errors: list[str] = []
+        ceiling = self.timeout_ceiling
+        if given is None:
+            timeout = ceiling
+            if timeout < MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS:
+                errors.append(
+                    refusal(
+                        Rule.TIMEOUT_FITS_SERVICE_TIMEOUT,
+                        "no MaximumExecutionTimeout fits the custom resource: "
+                        f"{self.ceiling_arithmetic()}, below SageMaker's minimum of "
+                        f"{MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS} s. Fix: use fewer rollback "
+                        "batches (a larger rollback_batch_size), a smaller provisioning "
+                        "allowance, or a longer ServiceTimeout (at most 3600 s).",
+                    )
+                )
+                return MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, errors
+            source = f"the largest that fits: {self.ceiling_arithmetic()}"
+        else:
+            timeout = given
+            source = "given"
+            if given > ceiling:
+                errors.append(
+                    refusal(
+                        Rule.TIMEOUT_FITS_SERVICE_TIMEOUT,
+                        f"maximum_execution_timeout = {human(given)} cannot be waited out (or "
+                        "rolled back) by the custom resource: "
+                        f"{given} s + rollback allowance ({_sum(self.rollback_terms)}) + handler "
+                        f"margin {HANDLER_RESPONSE_MARGIN_SECONDS} s = "
+                        f"{given + self.rollback_allowance + HANDLER_RESPONSE_MARGIN_SECONDS} s "
+                        f"> ServiceTimeout {self.service_timeout} s; the limit is {ceiling} s. "
+                        f"Fix: set maximum_execution_timeout to at most {ceiling} s, or leave it "
+                        "out to get the largest that fits.",
+                    )
+                )
+        # Fact sheet: MaximumExecutionTimeoutInSeconds "should be larger than the total waiting
+        # time specified in TerminationWaitInSeconds and WaitIntervalInSeconds" (botocore model).
+        if timeout <= self.waits:
+            errors.append(
+                refusal(
+                    Rule.TIMEOUT_EXCEEDS_WAITS,
+                    f"MaximumExecutionTimeout {timeout} s ({source}) is not larger than the total "
+                    f"waiting time {self.waits} s (bake waits + termination wait), which SageMaker "
+                    "requires. Fix: shorten the bake times / termination wait, or use fewer steps.",
+                )
+            )
+        elif self.worst_case > timeout:
+            errors.append(
+                refusal(
+                    Rule.WORST_CASE_FITS_TIMEOUT,
+                    f"the deployment cannot finish inside MaximumExecutionTimeout {timeout} s "
+                    f"({source}): {self.worst_case_arithmetic()} > {timeout} s. Fix: shorten "
+                    "the bake times or the termination wait, use fewer and larger steps or "
+                    "batches"
+                    + (", or raise maximum_execution_timeout" if given is not None
+                       and given < ceiling else "")
+                    + ".",
+                )
+            )
+        return timeout, errors

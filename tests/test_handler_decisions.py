@@ -105,3 +105,8 @@ def test_delete_waits_for_an_in_progress_endpoint_before_deleting() -> None:
 def test_delete_deletes_failed_and_in_service_endpoints() -> None:
     for status in ("InService", "Failed", "UpdateRollbackFailed", "OutOfService"):
         assert decide(DELETE, serving("cfg-a", status=status), Progress()) == Call("delete")
+
+
+def test_adopting_create_deploys_to_an_endpoint_that_exists() -> None:
+    adopt = Goal(endpoint_name="ep", config_name="cfg-a", creates=False)
+    assert decide(adopt, serving("handmade"), Progress()) == Call("update")

@@ -72,3 +72,9 @@ def test_malformed_properties_are_refused_naming_the_property_and_value(
         parse_request(properties)
     for name in names:
         assert name in str(error.value)
+
+
+def test_rollout_options_are_parsed() -> None:
+    request = parse_request({**BASE, "AdoptExisting": "true", "RemovalPolicy": "Retain"})
+    assert request.adopt_existing is True
+    assert request.removal_policy == "Retain"

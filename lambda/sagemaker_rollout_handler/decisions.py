@@ -63,6 +63,8 @@ class Progress:
 
     #: Our CreateEndpoint / UpdateEndpoint / DeleteEndpoint call was accepted.
     issued: bool = False
+    #: It was a CreateEndpoint: the endpoint exists because of this request.
+    created: bool = False
     #: The config the endpoint served when this request first looked (for messages).
     previous_config: str | None = None
 

@@ -101,21 +101,23 @@ def _handle(
         resource.state = _initial_state(event, request, now)
     state = resource.state
     plan = _plan(event, request, state)
-    progress = Progress(issued=bool(state.get("issued")), previous_config=state.get("previous"))
+    progress = Progress(issued=bool(state.get("issued")), created=bool(state.get("created")),
+                        previous_config=state.get("previous"))
     budget_end = min(now + IN_PROCESS_WAIT,
                      now + context.get_remaining_time_in_millis() / 1000 - LAMBDA_RESERVE)
     outcome = run(plan, progress, endpoints, clock, budget_end=budget_end, check_config=first)
 
     if isinstance(outcome, Pending):
         resource.state = dict(state, issued=outcome.progress.issued,
+                              created=outcome.progress.created,
                               previous=outcome.progress.previous_config)
         logger.info({"message": "still waiting", "endpoint": plan.goal.endpoint_name,
                      "why": outcome.why})
         return str(state["target_id"]) if first else None
     if isinstance(outcome, Failed):
         # A Create that made an endpoint answers with its name, so that CloudFormation's Delete
-        # removes it; one that made nothing answers with the marker.
-        made_it = kind == "Create" and outcome.progress.issued
+        # removes it; one that made nothing (or adopted an endpoint) answers with the marker.
+        made_it = kind == "Create" and outcome.progress.created
         resource.PhysicalResourceId = state["target_id"] if made_it else physical_id
         raise RolloutFailure(outcome.reason)
     assert isinstance(outcome, Done)
@@ -130,8 +132,9 @@ def _handle(
 def _initial_state(event: dict[str, Any], request: RolloutRequest, now: float) -> dict[str, Any]:
     kind = event["RequestType"]
     target = str(event["PhysicalResourceId"]) if kind == "Delete" else request.endpoint_name
-    creates = kind == "Create" or (
-        kind == "Update" and request.endpoint_name != event.get("PhysicalResourceId")
+    creates = not request.adopt_existing and (
+        kind == "Create"
+        or (kind == "Update" and request.endpoint_name != event.get("PhysicalResourceId"))
     )
     old_tags: dict[str, str] = {}
     if kind == "Update":
@@ -142,6 +145,7 @@ def _initial_state(event: dict[str, Any], request: RolloutRequest, now: float) -
         "creates": creates,
         "deadline": now + request.service_timeout - RESPONSE_MARGIN,
         "issued": False,
+        "created": False,
         "previous": None,
         "old_tags": old_tags,
     }

@@ -25,7 +25,9 @@ _UPDATE_ONLY = ("RetainAllVariantProperties", "ExcludeRetainedVariantProperties"
                 "RetainDeploymentConfig")
 _CREATE_ONLY = ("Tags",)
 _COMMON = ("EndpointName", "EndpointConfigName", "DeploymentConfig")
-KNOWN_PROPERTIES = frozenset((*_COMMON, *_UPDATE_ONLY, *_CREATE_ONLY, "RemovalPolicy"))
+#: Ours, not SageMaker's: take over an endpoint that exists; keep the endpoint on Delete.
+_ROLLOUT_OPTIONS = ("AdoptExisting", "RemovalPolicy")
+KNOWN_PROPERTIES = frozenset((*_COMMON, *_UPDATE_ONLY, *_CREATE_ONLY, *_ROLLOUT_OPTIONS))
 
 #: AWS::CloudFormation::CustomResource ServiceTimeout: 1..3600 s, default 3600.
 DEFAULT_SERVICE_TIMEOUT = 3600
@@ -52,6 +54,8 @@ class RolloutRequest:
     service_timeout: int = DEFAULT_SERVICE_TIMEOUT
     #: "Delete" (default) or "Retain": what a Delete does to the endpoint.
     removal_policy: str = "Delete"
+    #: On Create, take over an endpoint of that name that already exists instead of failing.
+    adopt_existing: bool = False
 
 
 @cache
@@ -101,6 +105,7 @@ def parse_request(properties: Mapping[str, Any]) -> RolloutRequest:
         alarm_names=tuple(alarm["AlarmName"] for alarm in alarms),
         service_timeout=_service_timeout(properties.get("ServiceTimeout")),
         removal_policy=removal_policy,
+        adopt_existing=_boolean(properties.get("AdoptExisting", False), "AdoptExisting"),
     )
 
 

@@ -83,7 +83,8 @@ def run(
             if isinstance(outcome, Failed):
                 return replace(outcome, progress=progress)
             if outcome is None:
-                progress = replace(progress, issued=True)
+                progress = replace(progress, issued=True,
+                                   created=progress.created or step.action == "create")
                 continue
             step = outcome
         now = clock.now()

@@ -184,7 +184,7 @@ def share_percent(size: Json, count: int) -> float:
     """A CapacitySize as a percentage of ``count`` instances."""
     if size["Type"] == "CAPACITY_PERCENT":
         return float(size["Value"])
-    return 100.0 * size["Value"] / count
+    return float(100.0 * size["Value"] / count)
 
 
 def _describe(size: Json) -> str:

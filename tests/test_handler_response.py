@@ -42,3 +42,10 @@ def test_waiting_checks_steadily_when_nothing_predicts_the_next_change() -> None
     observed = Observation(status="Updating", config_name="a", pending_config_name="b",
                            phases=(Phase("AllTraffic", "Creating", "", start_time=1000.0),))
     assert seconds_until_next_check(observed, (300,), now=1010.0) == 10.0
+
+
+def test_the_handler_gives_up_exactly_where_the_construct_time_budget_expects() -> None:
+    from sagemaker_rollout.time_budget import HANDLER_RESPONSE_MARGIN_SECONDS
+    from sagemaker_rollout_handler.index import RESPONSE_MARGIN
+
+    assert RESPONSE_MARGIN == HANDLER_RESPONSE_MARGIN_SECONDS

@@ -32,9 +32,10 @@ logger = logging.getLogger(__name__)
 IN_PROCESS_WAIT = 40.0
 #: Seconds of Lambda time always left unused (botocore retries, the response PUT).
 LAMBDA_RESERVE = 30.0
-#: The request answers FAILED this long before CloudFormation's ServiceTimeout at the latest: one
-#: polling interval (60 s) plus one invocation's wait, plus slack.
-RESPONSE_MARGIN = 120.0
+#: The request gives up this long before CloudFormation's ServiceTimeout; with one polling interval
+#: (60 s) between looks, the FAILED answer still arrives at least 30 s before CloudFormation's
+#: deadline. The construct's time budget (sagemaker_rollout.time_budget) counts with it.
+RESPONSE_MARGIN = 90.0
 _ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 

@@ -3,7 +3,7 @@ every configuration it accepts renders to an UpdateEndpoint request that botocor
 validator and the emulator's server-side validation accept.
 
 Configurations are drawn through the typed API, out-of-range values included. An independent
-oracle (`_broken_rules`, written from docs/strategies.md, not from the implementation) says which
+oracle (`_broken_rules`, written from README.md, not from the implementation) says which
 rules a configuration breaks:
 
 - accepted  => the oracle finds no broken rule, botocore and the emulator accept the request;
@@ -226,7 +226,7 @@ def _size_rules(size: Size, broken: set[Rule]) -> None:
 
 
 def _instances(size: Size, fleet: int) -> int:
-    """Instances per step, as docs/strategies.md plans them: rounded down, 1..fleet."""
+    """Instances per step, as README.md plans them: rounded down, 1..fleet."""
     exact = size.value * fleet / 100 if size.percent else size.value
     return min(fleet, max(1, math.floor(exact)))
 
@@ -281,7 +281,7 @@ def _oracle(config: Config) -> tuple[set[Rule], int | None]:
             broken.add(rule)
     if broken:
         return broken, None
-    # The time budget (docs/strategies.md, "The time budget").
+    # The time budget (README.md, "The time budget").
     if kind == "ROLLING":
         fleet = fleets[0]
         batches = math.ceil(fleet / _instances(config.size, fleet))

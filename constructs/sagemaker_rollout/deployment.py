@@ -24,7 +24,7 @@ What the construct (`endpoint.py`) calls:
   settings warn with `Annotations.of(scope).add_warning_v2("sagemaker-rollout:<id>", ...)`.
 - `render_auto_rollback(alarms)` -> `{"Alarms": [{"AlarmName": ...}, ...]}` or None (1..10).
 
-Every refusal starts with `[sagemaker-rollout:<rule id>]` (rules.py; docs/strategies.md, "Rules")
+Every refusal starts with `[sagemaker-rollout:<rule id>]` (rules.py; README.md, "Rules")
 and names the field, the value, the limit and the fix. "Fact sheet" below is
 /work/shared/reference/sagemaker-endpoint-deployments.md.
 """

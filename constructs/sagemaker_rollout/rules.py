@@ -1,7 +1,7 @@
 """The documented rules a deployment strategy is checked against, each with its source.
 
 Every refusal message starts with `[sagemaker-rollout:<rule id>]` so a user can look the rule up
-in docs/strategies.md ("Rules"), and tests can tell which rule refused a configuration.
+in README.md ("Rules"), and tests can tell which rule refused a configuration.
 "Fact sheet" is /work/shared/reference/sagemaker-endpoint-deployments.md.
 """
 

@@ -1,0 +1,113 @@
+"""Wiring: the session-wide servers and the per-test harness built on them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import VirtualClockLike
+from .driver import CloudFormationStack, Handler
+from .logs import LogCapture, assert_no_secrets
+from .moto_aws import MotoAws
+from .response_server import ResponseServer, TlsAuthority
+from .sleeps import virtual_sleeps
+
+FUNCTION_NAME = "sagemaker-rollout-provider"
+#: Fake credentials for the whole session: distinctive, so a leak into the logs is detectable.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIAHARNESSFAKE0001",
+    "AWS_SECRET_ACCESS_KEY": "harness/secret/NotARealKey0123456789abcdef",
+    "AWS_SESSION_TOKEN": "harness-session-token-NotReal-0123456789",
+}
+
+
+def environment(tls: TlsAuthority, region: str = "us-east-1") -> dict[str, str | None]:
+    """The process environment the provider runs in (None = unset): a region (crhelper's
+    constructor fails every later event without one), fake credentials, no profile or
+    instance metadata, and ``SSL_CERT_FILE`` trusting the response server's CA."""
+    return {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        **FAKE_CREDENTIALS,
+        "AWS_PROFILE": None,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SAM_LOCAL": None,  # crhelper skips polling when set
+        "SSL_CERT_FILE": str(tls.bundle_path),
+    }
+
+
+class HarnessServers:
+    """The session-scoped part: moto (EventBridge, Lambda, IAM) and the HTTPS response server."""
+
+    def __init__(self) -> None:
+        self.tls = TlsAuthority()
+        self.aws = MotoAws()
+        self.responses = ResponseServer(self.tls)
+
+    def start(self) -> HarnessServers:
+        self.aws.start()
+        self.responses.start()
+        return self
+
+    def stop(self) -> None:
+        self.responses.stop()
+        self.aws.stop()
+        self.tls.cleanup()
+
+    def fresh(self, clock: VirtualClockLike, *, function_name: str = FUNCTION_NAME) -> Harness:
+        """Forget the previous test: empty moto (then the provider function again), no answers."""
+        self.aws.reset()
+        self.aws.create_function(function_name)
+        self.responses.reset(clock)
+        return Harness(clock, self.aws, self.responses, function_name)
+
+
+@dataclass
+class Harness:
+    """Per test: the clock, the servers, the clients the provider gets, its logs."""
+
+    clock: VirtualClockLike
+    aws: MotoAws
+    responses: ResponseServer
+    function_name: str
+    logs: LogCapture = field(default_factory=LogCapture)
+    #: Real-looking sleeps the function made, routed to the virtual clock: (where, seconds).
+    sleeps: list[tuple[str, float]] = field(default_factory=list)
+    stacks: list[CloudFormationStack] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        retries = {"retries": {"mode": "standard"}}
+        #: The clients to hand to the provider (standard retries, like boto3 in Lambda).
+        self.events_client: Any = self.aws.client("events", **retries)
+        self.lambda_client: Any = self.aws.client("lambda", **retries)
+
+    @contextlib.contextmanager
+    def virtual_sleeps(self) -> Iterator[None]:
+        with virtual_sleeps(self.clock, lambda where, s: self.sleeps.append((where, s))):
+            yield
+
+    def stack(self, handler: Handler, **options: Any) -> CloudFormationStack:
+        """A stack whose custom resource is served by ``handler`` (see CloudFormationStack)."""
+        stack = CloudFormationStack(
+            handler, clock=self.clock, aws=self.aws, responses=self.responses,
+            function_name=self.function_name, events_client=self.events_client,
+            lambda_client=self.lambda_client, logs=self.logs, **options,
+        )
+        self.stacks.append(stack)
+        return stack
+
+    def finish(self) -> None:
+        """End-of-test checks: no late second answer to any request, no secret in the logs."""
+        for stack in self.stacks:
+            stack.check_history()
+        self.assert_no_secrets_in_logs()
+
+    def assert_no_secrets_in_logs(self) -> None:
+        """No ResponseURL (nor its query string / signature) and no credential in the logs of
+        any invocation so far."""
+        urls = [url for stack in self.stacks for url in stack.response_urls]
+        assert_no_secrets(self.logs, response_urls=urls, credentials=FAKE_CREDENTIALS.values())

@@ -4,15 +4,20 @@ Each request type becomes a `Plan` (where the endpoint should end up, and by whe
 function serves the first invocation and every poll, so a poll is simply "carry on". What to do
 next is decided in `decisions`, when to look again in `schedule`, the calls are in `sagemaker`.
 
-Time budget of one invocation: it waits in-process at most `IN_PROCESS_WAIT` seconds, which ends
-well before crhelper's polling rule fires again (every minute) and long before the Lambda timeout
-(and crhelper's timer 0.5 s before it). Over the whole request it gives up `RESPONSE_MARGIN`
-seconds before CloudFormation's ServiceTimeout, so CloudFormation always gets an answer.
+Time: the first invocation looks once. If it must wait, it starts crhelper's polling rule at once
+(rather than after returning, as crhelper does) and goes on watching until `FIRING_MARGIN` seconds
+before the rule's first firing; every poll then watches until just before the next firing. So the
+endpoint is never unwatched for more than a few seconds, invocations never overlap, and none comes
+near the Lambda timeout (nor crhelper's timer 0.5 s before it). Whether an invocation sleeps
+in-process or returns at once is the wait schedule's call (`schedule`). Over the whole request the
+handler gives up `RESPONSE_MARGIN` seconds before CloudFormation's ServiceTimeout, so
+CloudFormation always gets an answer.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from typing import Any
@@ -27,9 +32,10 @@ from .schedule import bake_lengths
 
 logger = logging.getLogger(__name__)
 
-#: Seconds an invocation may spend waiting in-process. crhelper's rule fires every 60 s: ending
-#: before 50 s leaves room for the last DescribeEndpoint and the response, so polls never overlap.
-IN_PROCESS_WAIT = 40.0
+#: crhelper's polling rule fires every minute (EventBridge's smallest rate).
+POLL_INTERVAL = 60.0
+#: An invocation ends this many seconds before the next firing of the polling rule.
+FIRING_MARGIN = 5.0
 #: Seconds of Lambda time always left unused (botocore retries, the response PUT).
 LAMBDA_RESERVE = 30.0
 #: The request gives up this long before CloudFormation's ServiceTimeout; with one polling interval
@@ -104,17 +110,25 @@ def _handle(
     plan = _plan(event, request, state)
     progress = Progress(issued=bool(state.get("issued")), created=bool(state.get("created")),
                         previous_config=state.get("previous"))
-    budget_end = min(now + IN_PROCESS_WAIT,
-                     now + context.get_remaining_time_in_millis() / 1000 - LAMBDA_RESERVE)
-    outcome = run(plan, progress, endpoints, clock, budget_end=budget_end, check_config=first)
+    lambda_end = now + context.get_remaining_time_in_millis() / 1000 - LAMBDA_RESERVE
+    outcome = run(plan, progress, endpoints, clock, check_config=first,
+                  budget_end=min(_next_firing(state, now) - FIRING_MARGIN, lambda_end))
+    if isinstance(outcome, Pending) and first:
+        # Waiting is needed: start polling now, then keep watching until just before its first
+        # firing, so the first minute is not spent unwatched.
+        resource.state = dict(_carry(state, outcome), rule_created=clock.now())
+        resource.start_polling()
+        state = resource.state
+        outcome = run(plan, outcome.progress, endpoints, clock, check_config=False,
+                      resume_at=outcome.next_check_at,
+                      budget_end=min(_next_firing(state, clock.now()) - FIRING_MARGIN,
+                                     lambda_end))
 
     if isinstance(outcome, Pending):
-        resource.state = dict(state, issued=outcome.progress.issued,
-                              created=outcome.progress.created,
-                              previous=outcome.progress.previous_config)
+        resource.state = _carry(state, outcome)
         logger.info({"message": "still waiting", "endpoint": plan.goal.endpoint_name,
                      "why": outcome.why})
-        return str(state["target_id"]) if first else None
+        return None
     if isinstance(outcome, Failed):
         # A Create that made an endpoint answers with its name, so that CloudFormation's Delete
         # removes it; one that made nothing (or adopted an endpoint) answers with the marker.
@@ -128,6 +142,20 @@ def _handle(
     resource.Data.update(outcome.attributes)
     resource.finished = True
     return str(state["target_id"])
+
+
+def _carry(state: dict[str, Any], outcome: Pending) -> dict[str, Any]:
+    """The poll state after this invocation: what was done travels to the next poll."""
+    return dict(state, issued=outcome.progress.issued, created=outcome.progress.created,
+                previous=outcome.progress.previous_config)
+
+
+def _next_firing(state: dict[str, Any], now: float) -> float:
+    """When the polling rule fires next; `now` when there is no rule yet (look once)."""
+    created = state.get("rule_created")
+    if created is None:
+        return now + FIRING_MARGIN
+    return float(created) + POLL_INTERVAL * (math.floor((now - float(created)) / POLL_INTERVAL) + 1)
 
 
 def _initial_state(event: dict[str, Any], request: RolloutRequest, now: float) -> dict[str, Any]:

@@ -126,15 +126,20 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
             return
         if not first and self.Status != FAILED and not self.PhysicalResourceId:
             if event.get(STATE_KEY) != self.state:
-                event[STATE_KEY] = self.state
+                event[STATE_KEY] = dict(self.state)
                 self._put_targets(self._context.function_name)
             return
         super()._polling_init(event)
 
+    def start_polling(self) -> None:
+        """Create the polling rule now, while this invocation goes on waiting; the response is
+        then sent (and the rule removed) by whichever invocation sees the end."""
+        self._setup_polling()
+
     def _setup_polling(self) -> None:
         self._event["CrHelperData"] = self.Data
         self._event["CrHelperPoll"] = True
-        self._event[STATE_KEY] = self.state
+        self._event[STATE_KEY] = dict(self.state)
         # Measure with placeholders as long as the real rule ARN and statement id, before
         # creating anything that would have to be cleaned up.
         probe = dict(self._event, CrHelperRule="x" * 160, CrHelperPermission="x" * 100)

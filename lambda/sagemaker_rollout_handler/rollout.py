@@ -15,7 +15,7 @@ from typing import Any
 from .clock import Clock
 from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Wait, decide
 from .sagemaker import Endpoints, SageMakerError, is_in_progress_refusal
-from .schedule import seconds_until_next_check
+from .schedule import DENSE_INTERVAL, seconds_until_next_check
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class Failed:
 class Pending:
     progress: Progress
     why: str
+    #: When the schedule wanted to look next (epoch seconds).
+    next_check_at: float
 
 
 Outcome = Done | Failed | Pending
@@ -61,13 +63,19 @@ def run(
     *,
     budget_end: float,
     check_config: bool = True,
+    resume_at: float | None = None,
 ) -> Outcome:
     """Move the endpoint towards the goal until done, failed, or `budget_end` (epoch seconds).
-    `check_config`: look up the goal's EndpointConfig first (once per request is enough)."""
+    `check_config`: look up the goal's EndpointConfig first (once per request is enough).
+    `resume_at`: the first look is not before then (a previous loop just looked)."""
     goal = plan.goal
     config_exists = True
     if check_config and goal.config_name is not None:
         config_exists = endpoints.config_exists(goal.config_name)
+    if resume_at is not None:
+        if resume_at > budget_end:
+            return Pending(progress, "nothing can change before the next poll", resume_at)
+        clock.sleep(max(0.0, resume_at - clock.now()))
     while True:
         observed = endpoints.describe(goal.endpoint_name)
         if progress.previous_config is None and observed is not None:
@@ -92,7 +100,12 @@ def run(
             return Failed(_timed_out(goal, observed, step), progress)
         delay = min(seconds_until_next_check(observed, plan.bakes, now), plan.deadline - now)
         if now + delay > budget_end:
-            return Pending(progress, step.why)
+            if delay <= DENSE_INTERVAL and budget_end - now >= 1.0:
+                # Watching closely: look once more at the very end of this invocation's time,
+                # so the gap until the next poll's first look stays a few seconds.
+                clock.sleep(budget_end - now)
+                continue
+            return Pending(progress, step.why, now + delay)
         clock.sleep(delay)
 
 

@@ -1,10 +1,20 @@
 """When to look at the endpoint next: a pure function of what DescribeEndpoint said.
 
-A baking period has a known length (the deployment config's WaitIntervalInSeconds or
-TerminationWaitInSeconds) and a StartTime in PendingDeploymentSummary, so nothing can change
-before the shortest of them has passed: sleeping until then costs no DescribeEndpoint calls and
-loses no time. Anything else (provisioning, traffic shifting, rolling back, deleting) has no
-documented length, so it is checked every `STEADY_INTERVAL` seconds.
+What a user feels is how late `cdk deploy` notices the end; what the account pays is
+DescribeEndpoint calls (they count against SageMaker's throttling) and Lambda time. So:
+
+- Phases after which the endpoint can be InService (or gone) next: the old fleet being terminated
+  (`Deleting`), `RollingBack`, an endpoint `Deleting` — are watched closely, every
+  `DENSE_INTERVAL` seconds.
+- A baking period has a known length (the deployment config's WaitIntervalInSeconds or
+  TerminationWaitInSeconds) and a StartTime in PendingDeploymentSummary: nothing changes before
+  the shortest of them has passed, except an alarm, which starts a rollback that itself takes
+  minutes. So a bake is looked at once per polling round until its earliest end.
+- Provisioning and traffic shifting are never the last phase of a successful deployment: once per
+  polling round (`SPARSE_INTERVAL`) is enough to see them end.
+- An endpoint being created has no phases to go by: every `CREATING_INTERVAL` seconds.
+
+The invocation decides whether a delay is slept in-process or left to the next poll (`rollout`).
 """
 
 from __future__ import annotations
@@ -14,10 +24,16 @@ from typing import Any
 
 from .decisions import Observation
 
-#: Seconds between checks while nothing predicts the next transition.
-STEADY_INTERVAL = 10.0
-#: Never check more often than this (DescribeEndpoint counts against the account's throttle).
+#: Seconds between looks while the end may be near.
+DENSE_INTERVAL = 8.0
+#: Seconds between looks while the end cannot be near: one look per polling round.
+SPARSE_INTERVAL = 60.0
+#: Seconds between looks at an endpoint being created (no phases to go by).
+CREATING_INTERVAL = 15.0
+#: Never look more often than this.
 MIN_INTERVAL = 5.0
+
+_NEAR_THE_END = frozenset({"RollingBack", "Deleting"})
 
 
 def bake_lengths(deployment_config: Mapping[str, Any] | None) -> tuple[int, ...]:
@@ -40,12 +56,21 @@ def seconds_until_next_check(
     observed: Observation | None, bakes: tuple[int, ...], now: float
 ) -> float:
     """How long to wait before the next DescribeEndpoint."""
-    if observed is None or not bakes:
-        return STEADY_INTERVAL
-    baking = [phase for phase in observed.phases if phase.status == "Baking"]
-    if not baking or len(baking) != len(observed.phases):
-        return STEADY_INTERVAL
-    # Every variant is baking: the earliest any of them can move on is the latest start plus the
-    # shortest bake the deployment config declares.
-    earliest_change = max(phase.start_time for phase in baking) + bakes[0]
-    return max(MIN_INTERVAL, earliest_change - now)
+    if observed is None:
+        return DENSE_INTERVAL
+    if observed.status in _NEAR_THE_END:
+        return DENSE_INTERVAL
+    if observed.status == "Creating":
+        return CREATING_INTERVAL
+    if observed.status != "Updating":
+        return SPARSE_INTERVAL
+    phases = observed.phases
+    if not phases:
+        # No PendingDeploymentSummary to go by.
+        return CREATING_INTERVAL
+    if any(phase.status == "Deleting" for phase in phases):
+        return DENSE_INTERVAL
+    if bakes and all(phase.status == "Baking" for phase in phases):
+        earliest_change = max(phase.start_time for phase in phases) + bakes[0]
+        return max(MIN_INTERVAL, earliest_change - now)
+    return SPARSE_INTERVAL

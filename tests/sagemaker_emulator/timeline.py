@@ -165,17 +165,19 @@ def linear_steps(routing: Json, green: list[GreenVariant]) -> int:
     """Number of LINEAR steps: ceil(100 / step%) or ceil(count / step instances), the largest over
     the variants. Missing LinearStepSize: 10% (*unverified*)."""
     size = routing.get("LinearStepSize", {"Type": "CAPACITY_PERCENT", "Value": 10})
+    value: int = size["Value"]
     if size["Type"] == "CAPACITY_PERCENT":
-        return int(math.ceil(100 / size["Value"]))
+        return math.ceil(100 / value)
     counts = [v.instance_count for v in green if v.instance_count is not None] or [1]
-    return max(int(math.ceil(c / size["Value"])) for c in counts)
+    return max(math.ceil(c / value) for c in counts)
 
 
 def size_in_instances(size: Json, count: int) -> int:
     """A CapacitySize as whole instances (percent rounded down, at least 1: *unverified*)."""
     if size["Type"] == "INSTANCE_COUNT":
         return max(1, min(int(size["Value"]), count))
-    return max(1, int(math.floor(count * size["Value"] / 100)))
+    percent: int = size["Value"]
+    return max(1, math.floor(count * percent / 100))
 
 
 def rolling_batch(policy: Json, green: list[GreenVariant]) -> tuple[int, int]:

@@ -11,11 +11,13 @@ crhelper 2.0.12 is in maintenance; each override below fixes one behaviour descr
 - `_setup_polling` / `_put_targets`: the rule target's Input is limited to 8192 characters; we
   send a slimmed event (no OldResourceProperties) and fail clearly, before creating anything,
   when it is still too large.
-- `_put_rule`: crhelper names the rule LogicalResourceId + 8 characters, which breaks for logical
-  ids over 56 characters and cannot be scoped in IAM; ours are `sagemaker-rollout-<hash>-<rand>`.
+- `_put_rule`: crhelper names the rule LogicalResourceId + 8 random characters, which breaks for
+  logical ids over 56 characters and cannot be scoped in IAM; ours is
+  `sagemaker-rollout-<hash of stack, logical id and request id>`: one name per request.
 - `_remove_polling`: tolerate a rule/target/permission already removed (a poll delivered twice),
   instead of turning the clean-up error into a FAILED after the SUCCESS.
-- `_wrap_function`: a poll whose rule is gone belongs to a request already answered: do nothing.
+- `_wrap_function`: a poll whose rule is gone belongs to a request already answered, and a
+  request delivered again whose rule exists is being waited for by polling: do nothing.
 - `_send`: crhelper cuts the Reason to its LAST 240 characters, losing the endpoint's name; we keep
   the beginning and fit the whole body in CloudFormation's 4096 bytes.
 - `generate_physical_id`: crhelper invents `<stack>_<logical id>_<random>` for a failed Create;
@@ -108,9 +110,14 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
         return bool(super()._crhelper_init(event, context))
 
     def _wrap_function(self, func: Callable[..., Any] | None) -> None:
-        if "CrHelperPoll" in self._event and not self._rule_exists():
+        polling = "CrHelperPoll" in self._event
+        if polling and not self._rule_exists():
             logger.info({"message": "poll for a request that was already answered; nothing to do"})
             self._answered_elsewhere = True
+        elif not polling and self._rule_exists():
+            logger.info({"message": "request delivered again while polling for it; nothing to do"})
+            self._answered_elsewhere = True
+        if self._answered_elsewhere:
             self.PhysicalResourceId = None
             return
         super()._wrap_function(func)
@@ -154,11 +161,14 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
         self._event["CrHelperPermission"] = self._add_permission(self._event["CrHelperRule"])
         self._put_targets(self._context.function_name)
 
+    def _rule_name(self) -> str:
+        event = self._event
+        key = f"{event['StackId']}/{event['LogicalResourceId']}/{event['RequestId']}"
+        return f"{RULE_PREFIX}{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+
     def _put_rule(self) -> str:
-        key = f"{self._event['StackId']}/{self._event['LogicalResourceId']}"
-        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         response = self._events_client.put_rule(
-            Name=f"{RULE_PREFIX}{digest}-{self._rand_string(8)}",
+            Name=self._rule_name(),
             ScheduleExpression=f"rate({self._polling_interval} minute)",
             State="ENABLED",
             Description="Polls a SageMaker endpoint rollout for CloudFormation (crhelper)",
@@ -197,11 +207,8 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
             _ignore_missing(lambda: self._events_client.delete_rule(Name=rule_name))
 
     def _rule_exists(self) -> bool:
-        rule_arn = self._event.get("CrHelperRule")
-        if not rule_arn:
-            return False
         try:
-            self._events_client.describe_rule(Name=rule_arn.split("/")[1])
+            self._events_client.describe_rule(Name=self._rule_name())
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return False

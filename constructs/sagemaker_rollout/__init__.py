@@ -5,17 +5,26 @@ custom resource that deploys it with SageMaker UpdateEndpoint (blue/green or rol
 auto-rollback alarms) and waits for the outcome.
 """
 
+from .autoscaling import InstanceCountScaling
 from .capacity import CapacitySize
 from .deployment import DeploymentStrategy, TrafficRouting, VariantFacts
 from .endpoint import RESOURCE_TYPE, SERVICE_TIMEOUT, RolloutEndpoint
+from .endpoint_config import AsyncInference, DataCapture
+from .metrics import EndpointMetric, MetricOptions
 from .provider import RolloutProvider
-from .variants import ProductionVariant, VariantProperty
+from .variants import IModelLike, ProductionVariant, VariantProperty
 
 __all__ = [
     "RESOURCE_TYPE",
     "SERVICE_TIMEOUT",
+    "AsyncInference",
     "CapacitySize",
+    "DataCapture",
     "DeploymentStrategy",
+    "EndpointMetric",
+    "IModelLike",
+    "InstanceCountScaling",
+    "MetricOptions",
     "ProductionVariant",
     "RolloutEndpoint",
     "RolloutProvider",

@@ -8,19 +8,26 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Annotations,
+    CfnDeletionPolicy,
     CustomResource,
     Duration,
     IStableAnyProducer,
     Lazy,
+    RemovalPolicy,
     Stack,
     Token,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
+from .autoscaling import InstanceCountScaling, check_capacities, check_target
 from .deployment import DeploymentStrategy, render_auto_rollback
+from .endpoint_config import AsyncInference, DataCapture
+from .metrics import EndpointMetrics
 from .naming import default_endpoint_name, validate_name
 from .provider import RolloutProvider
 from .rules import WarningId
@@ -36,9 +43,22 @@ SERVICE_TIMEOUT = Duration.hours(1)
 MAX_VARIANTS = 10
 MAX_ROLLBACK_ALARMS = 10
 MAX_TAGS = 50
+#: "If you use this field, you can only specify one variant for ProductionVariants and one
+#: variant for ShadowProductionVariants" (botocore model, CreateEndpointConfig).
+MAX_SHADOW_VARIANTS = 1
+
+#: Custom resource properties of this library (not SageMaker's): see the handler's properties.py.
+ADOPT_EXISTING_PROPERTY = "AdoptExisting"
+REMOVAL_POLICY_PROPERTY = "RemovalPolicy"
+
+#: Warnings of this module (acknowledge with ``Annotations.of(endpoint).acknowledge_warning``).
+WARNING_ADOPT_GENERATED_NAME = "sagemaker-rollout:adopt-generated-name"
+WARNING_AUTOSCALING_RESET = "sagemaker-rollout:autoscaling-reset-on-update"
+WARNING_AUTOSCALING_COUNT_EXCLUDED = "sagemaker-rollout:autoscaling-count-excluded"
+WARNING_INITIAL_COUNT_OUT_OF_RANGE = "sagemaker-rollout:initial-count-outside-scaling-range"
 
 
-class RolloutEndpoint(Construct):
+class RolloutEndpoint(Construct, EndpointMetrics):
     """A SageMaker endpoint that is updated by a guarded deployment, and waited for.
 
     On every change of its variants, a new ``AWS::SageMaker::EndpointConfig`` is created
@@ -51,20 +71,25 @@ class RolloutEndpoint(Construct):
     The custom resource's properties have the names and shapes of ``AWS::SageMaker::Endpoint``.
     Booleans (``RetainAllVariantProperties``, ``RetainDeploymentConfig``) are always rendered;
     ``ExcludeRetainedVariantProperties`` and ``Tags`` are omitted when empty, and
-    ``DeploymentConfig`` is omitted with ``reuse_last_deployment_config``. The handler returns the
+    ``DeploymentConfig`` is omitted with ``reuse_last_deployment_config``. Two properties are
+    this library's own: ``AdoptExisting: "true"`` (only with ``adopt_existing_endpoint``) and
+    ``RemovalPolicy: "Retain"`` (only with ``RemovalPolicy.RETAIN``). The handler returns the
     attributes ``EndpointName``, ``EndpointArn`` and ``EndpointConfigName``.
 
     Example::
 
         endpoint = RolloutEndpoint(self, "Endpoint",
             variants=[ProductionVariant.instances(
-                model_name=model.attr_model_name, instance_type="ml.m5.large",
-                initial_instance_count=2)],
+                model=model, instance_type="ml.m5.large", initial_instance_count=2)],
+            deployment=DeploymentStrategy.blue_green(traffic_routing=TrafficRouting.canary(
+                size=CapacitySize.count(1), bake_time=Duration.minutes(10))),
         )
-        alarm = cloudwatch.Metric(namespace="AWS/SageMaker", metric_name="Invocation5XXErrors",
-            dimensions_map={"EndpointName": endpoint.endpoint_name, "VariantName": "AllTraffic"},
-        ).create_alarm(self, "Errors", threshold=1, evaluation_periods=1)
-        endpoint.add_rollback_alarm(alarm)
+        # Alarms on the endpoint's own metrics come before the deployment: no cycle.
+        endpoint.add_rollback_alarm(endpoint.metric_invocation_5xx_errors(
+            period=Duration.minutes(1)).create_alarm(self, "Errors", threshold=1,
+            evaluation_periods=1))
+        endpoint.auto_scale_instance_count(max_capacity=8).scale_on_invocations(
+            "Invocations", invocations_per_instance=600)
     """
 
     def __init__(
@@ -76,10 +101,16 @@ class RolloutEndpoint(Construct):
         endpoint_name: str | None = None,
         deployment: DeploymentStrategy | None = None,
         rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
-        retain_variant_properties: bool = False,
+        retain_variant_properties: bool | None = None,
         retained_properties_exclusions: Sequence[VariantProperty] = (),
         reuse_last_deployment_config: bool = False,
         tags: Mapping[str, str] | None = None,
+        shadow_variants: Sequence[ProductionVariant] = (),
+        data_capture: DataCapture | None = None,
+        async_inference: AsyncInference | None = None,
+        kms_key: kms.IKey | None = None,
+        adopt_existing_endpoint: bool = False,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
         """
         :param scope: the scope of the construct.
@@ -93,23 +124,42 @@ class RolloutEndpoint(Construct):
         :param rollback_alarms: CloudWatch alarms that roll the deployment back when they fire
             (at most 10). More can be added with ``add_rollback_alarm``. Default: - no alarms
         :param retain_variant_properties: keep the running endpoint's instance counts and weights
-            (e.g. set by autoscaling) across updates. Default: - false
+            (e.g. set by autoscaling) across updates. False with autoscaling resets the instance
+            count to ``initial_instance_count`` on every update (and warns).
+            Default: - true when ``auto_scale_instance_count`` is used, else false
         :param retained_properties_exclusions: properties taken from the new config anyway;
-            requires ``retain_variant_properties``. Default: - none
+            requires ``retain_variant_properties=True``. Default: - none
         :param reuse_last_deployment_config: deploy with the endpoint's last deployment
             configuration; not with ``deployment`` nor rollback alarms. Default: - false
         :param tags: tags of the endpoint (at most 50; keys 1..128 characters, values 0..256).
             Default: - no tags
+        :param shadow_variants: a variant that receives a copy of the production traffic, whose
+            responses are discarded (at most 1, and then exactly 1 production variant; not with
+            a rolling deployment). Default: - none
+        :param data_capture: capture requests and responses to S3. Default: - no capture
+        :param async_inference: make the endpoint asynchronous (``InvokeEndpointAsync``).
+            Default: - a real-time endpoint
+        :param kms_key: the key SageMaker encrypts the instances' storage volumes with; the
+            provider may create grants on it. Default: - AWS managed encryption
+        :param adopt_existing_endpoint: on Create, take over an endpoint of this name that exists
+            already (made by hand, by ``AWS::SageMaker::Endpoint`` or another tool): deploy this
+            config to it with ``deployment`` instead of failing. Give ``endpoint_name``.
+            Default: - false (an existing endpoint fails the Create)
+        :param removal_policy: what happens to the endpoint when it is removed from the stack,
+            the stack is deleted or the endpoint replaced (a new ``endpoint_name``): DESTROY
+            deletes it, RETAIN keeps it serving (and keeps its last EndpointConfig).
+            Default: - ``RemovalPolicy.DESTROY``
         """
         super().__init__(scope, construct_id)
         variants = list(variants)
         _validate_variants(variants)
+        explicit_name = endpoint_name
         if endpoint_name is None:
             endpoint_name = default_endpoint_name(self)
         else:
             validate_name("endpoint_name", endpoint_name)
         exclusions = list(dict.fromkeys(retained_properties_exclusions))
-        if exclusions and not retain_variant_properties:
+        if exclusions and retain_variant_properties is not True:
             raise ValueError(
                 "retained_properties_exclusions "
                 f"{[exclusion.value for exclusion in exclusions]!r} is not allowed without "
@@ -122,6 +172,23 @@ class RolloutEndpoint(Construct):
             )
         if tags is not None:
             _validate_tags(tags)
+        shadow_variants = list(shadow_variants)
+        _validate_shadow_variants(variants, shadow_variants, deployment)
+        rendered_removal_policy = _removal_policy(removal_policy)
+        if adopt_existing_endpoint and explicit_name is None:
+            Annotations.of(self).add_warning_v2(
+                WARNING_ADOPT_GENERATED_NAME,
+                "adopt_existing_endpoint=True with a generated endpoint name: only an endpoint of "
+                f"that very name ({endpoint_name!r}) is adopted. Pass endpoint_name= with the "
+                "name of the endpoint to take over.",
+            )
+
+        self._variants = variants
+        self._shadow_variants = shadow_variants
+        self._retain_variant_properties = retain_variant_properties
+        self._exclusions = exclusions
+        self._async_inference = async_inference
+        self._scalings: dict[str, InstanceCountScaling] = {}
 
         self._reuse_last_deployment_config = reuse_last_deployment_config
         self._rollback_alarms: list[cloudwatch.IAlarm] = []
@@ -143,7 +210,21 @@ class RolloutEndpoint(Construct):
             self,
             "EndpointConfig",
             production_variants=[variant.render() for variant in variants],
+            shadow_production_variants=(
+                [variant.render() for variant in shadow_variants] if shadow_variants else None
+            ),
+            data_capture_config=data_capture.render() if data_capture is not None else None,
+            async_inference_config=(
+                async_inference.render() if async_inference is not None else None
+            ),
+            kms_key_id=kms_key.key_arn if kms_key is not None else None,
         )
+        if rendered_removal_policy == "Retain":
+            # A retained endpoint keeps serving its last config: keep that on stack delete too
+            # (a deleted in-use config breaks the endpoint's next update and its rollbacks). A
+            # config replaced by an update is no longer in use, and is still deleted.
+            self.cfn_endpoint_config.cfn_options.deletion_policy = CfnDeletionPolicy.RETAIN
+            self.cfn_endpoint_config.cfn_options.update_replace_policy = CfnDeletionPolicy.DELETE
         #: The endpoint config's name (Fn::GetAtt EndpointConfigName: its Ref is the ARN, which
         #: UpdateEndpoint does not accept).
         self.endpoint_config_name: str = self.cfn_endpoint_config.attr_endpoint_config_name
@@ -162,9 +243,14 @@ class RolloutEndpoint(Construct):
         properties: dict[str, Any] = {
             "EndpointName": endpoint_name,
             "EndpointConfigName": self.endpoint_config_name,
-            "RetainAllVariantProperties": retain_variant_properties,
+            # Lazy: autoscaling attached after construction turns it on.
+            "RetainAllVariantProperties": Lazy.any(_Produce(self._retains_variant_properties)),
             "RetainDeploymentConfig": reuse_last_deployment_config,
         }
+        if adopt_existing_endpoint:
+            properties[ADOPT_EXISTING_PROPERTY] = "true"
+        if rendered_removal_policy is not None:
+            properties[REMOVAL_POLICY_PROPERTY] = rendered_removal_policy
         if deployment_config is not None:
             # Lazy: alarms added with add_rollback_alarm after construction are rendered too.
             properties["DeploymentConfig"] = Lazy.any(
@@ -178,7 +264,8 @@ class RolloutEndpoint(Construct):
             properties["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
 
         self._provider = RolloutProvider.of(self)
-        self._provider.grant_endpoint(endpoint_arn=self.endpoint_arn)
+        # IAM for this endpoint (AddTags only when it has tags: CreateEndpoint sends them).
+        self._provider.grant_endpoint(endpoint_arn=self.endpoint_arn, tagged=bool(tags))
 
         #: The custom resource that deploys the endpoint config and waits for it.
         self.custom_resource = CustomResource(
@@ -190,6 +277,8 @@ class RolloutEndpoint(Construct):
             properties=properties,
         )
         self.custom_resource.node.add_dependency(self._provider.self_invoke_policy)
+        if kms_key is not None:
+            self._grant_kms_key(kms_key)
 
         for alarm in self._rollback_alarms:
             self._wire_alarm(alarm)
@@ -232,6 +321,172 @@ class RolloutEndpoint(Construct):
     def rollback_alarms(self) -> list[cloudwatch.IAlarm]:
         """The alarms that roll a deployment back."""
         return list(self._rollback_alarms)
+
+    @property
+    def deployed_endpoint_config_name(self) -> str:
+        """The name of the config the endpoint serves after the deployment (the custom
+        resource's ``EndpointConfigName`` attribute): what uses it waits for the deployment.
+        ``endpoint_config_name`` is the same name without that wait."""
+        return self.custom_resource.get_att_string("EndpointConfigName")
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke this endpoint: ``sagemaker:InvokeEndpoint``, and
+        ``sagemaker:InvokeEndpointAsync`` when ``async_inference`` is configured.
+
+        :param grantee: the principal (a role, a Lambda function...).
+        """
+        actions = ["sagemaker:InvokeEndpoint"]
+        if self._async_inference is not None:
+            actions.append("sagemaker:InvokeEndpointAsync")
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=actions, resource_arns=[self.endpoint_arn]
+        )
+
+    def auto_scale_instance_count(
+        self,
+        *,
+        max_capacity: int,
+        min_capacity: int = 1,
+        variant_name: str | None = None,
+        invocations_per_instance: float | None = None,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+    ) -> InstanceCountScaling:
+        """Scale a variant's instance count with Application Auto Scaling.
+
+        Variant properties are then retained on every update (unless
+        ``retain_variant_properties=False`` was given, which warns): the instance count the
+        autoscaler chose survives a new EndpointConfig instead of being reset to
+        ``initial_instance_count`` (aws/aws-cdk #23151). The scalable target is registered
+        once the endpoint is in service and deregistered before it is deleted. SageMaker refuses
+        an update that changes the instance type of a scaled variant: remove the scaling first.
+
+        :param max_capacity: the most instances.
+        :param min_capacity: the fewest instances (>= 1; 0 is allowed for asynchronous
+            endpoints). Default: - 1
+        :param variant_name: the production variant to scale (instance-based).
+            Default: - the only variant
+        :param invocations_per_instance: a target tracking policy on invocations per instance
+            and minute (``scale_on_invocations``). Default: - no policy; add your own
+        :param scale_in_cooldown: of that policy. Default: - Application Auto Scaling's
+        :param scale_out_cooldown: of that policy. Default: - Application Auto Scaling's
+        :returns: the scaling, to add more policies to.
+        """
+        variant = self._variant_to_scale(variant_name)
+        name = variant.variant_name
+        check_capacities(name, min_capacity, max_capacity, 0 if self._async_inference else 1)
+        if invocations_per_instance is None and (
+            scale_in_cooldown is not None or scale_out_cooldown is not None
+        ):
+            raise ValueError(
+                "scale_in_cooldown and scale_out_cooldown are not allowed without "
+                "invocations_per_instance: they belong to that policy"
+            )
+        if invocations_per_instance is not None:
+            check_target(invocations_per_instance)
+        if name in self._scalings:
+            raise ValueError(
+                f"variant_name {name!r} is not allowed: its instance count is scaled already; "
+                "add policies to the InstanceCountScaling that auto_scale_instance_count returned"
+            )
+        self._warn_about_retention(name)
+        count = variant.initial_instance_count
+        if (
+            count is not None
+            and not any(Token.is_unresolved(v) for v in (count, min_capacity, max_capacity))
+            and not min_capacity <= count <= max_capacity
+        ):
+            Annotations.of(self).add_warning_v2(
+                WARNING_INITIAL_COUNT_OUT_OF_RANGE,
+                f"variant {name}: initial_instance_count {count} is outside the scaling range "
+                f"{min_capacity}..{max_capacity}: the endpoint is created with {count} instances "
+                "and Application Auto Scaling then moves it into the range.",
+            )
+        scaling = InstanceCountScaling(
+            self,
+            f"InstanceCountScaling{len(self._scalings)}" if Token.is_unresolved(name)
+            else f"{name}InstanceCountScaling",
+            endpoint_name=self.endpoint_name,
+            variant_name=name,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+            endpoint_in_service=self.custom_resource,
+        )
+        self._scalings[name] = scaling
+        if invocations_per_instance is not None:
+            scaling.scale_on_invocations(
+                "InvocationsPerInstance",
+                invocations_per_instance=invocations_per_instance,
+                scale_in_cooldown=scale_in_cooldown,
+                scale_out_cooldown=scale_out_cooldown,
+            )
+        return scaling
+
+    def _variant_to_scale(self, variant_name: str | None) -> ProductionVariant:
+        names = [variant.variant_name for variant in self._variants]
+        if variant_name is None:
+            if len(self._variants) != 1:
+                raise ValueError(
+                    f"variant_name is required: the endpoint has {len(names)} variants "
+                    f"({', '.join(names)}); allowed is one of them"
+                )
+            variant = self._variants[0]
+        else:
+            found = [v for v in self._variants if v.variant_name == variant_name]
+            if not found:
+                raise ValueError(
+                    f"variant_name {variant_name!r} is not allowed: allowed are the production "
+                    f"variants {names!r}"
+                )
+            variant = found[0]
+        if variant.serverless_variant:
+            raise ValueError(
+                f"variant {variant.variant_name!r} is serverless, which is not allowed: instance "
+                "autoscaling needs an instance-based variant (serverless variants scale by "
+                "themselves up to max_concurrency)"
+            )
+        return variant
+
+    def _warn_about_retention(self, variant_name: str) -> None:
+        if self._retain_variant_properties is False:
+            Annotations.of(self).add_warning_v2(
+                WARNING_AUTOSCALING_RESET,
+                f"variant {variant_name} is autoscaled but retain_variant_properties=False: every "
+                "update of the endpoint resets its instance count to initial_instance_count, "
+                "whatever the autoscaler chose (and the deployment's percentages apply to that "
+                "count). Leave retain_variant_properties unset to keep the count.",
+            )
+        elif VariantProperty.DESIRED_INSTANCE_COUNT in self._exclusions:
+            Annotations.of(self).add_warning_v2(
+                WARNING_AUTOSCALING_COUNT_EXCLUDED,
+                f"variant {variant_name} is autoscaled but retained_properties_exclusions has "
+                "DESIRED_INSTANCE_COUNT: every update resets its instance count to "
+                "initial_instance_count, whatever the autoscaler chose.",
+            )
+
+    def _retains_variant_properties(self) -> bool:
+        if self._retain_variant_properties is not None:
+            return self._retain_variant_properties
+        return bool(self._scalings)
+
+    def _metric_variant_names(self) -> Sequence[str]:
+        return [variant.variant_name for variant in self._variants]
+
+    def _check_metric_variant(self, variant_name: str) -> None:
+        names = [v.variant_name for v in (*self._variants, *self._shadow_variants)]
+        if Token.is_unresolved(variant_name) or any(Token.is_unresolved(n) for n in names):
+            return
+        if variant_name not in names:
+            raise ValueError(
+                f"variant_name {variant_name!r} is not allowed: allowed are the variants "
+                f"{names!r}"
+            )
+
+    def _grant_kms_key(self, key: kms.IKey) -> None:
+        # KmsKeyId: "The KMS key policy must grant permission to the IAM role that you specify
+        # in your CreateEndpoint, UpdateEndpoint requests" (botocore model, CreateEndpointConfig):
+        # the provider's role. SageMaker creates grants on the key for the instances' volumes.
+        key.grant(self._provider.function, "kms:CreateGrant", "kms:DescribeKey")
 
     def _with_auto_rollback(self, deployment_config: dict[str, Any]) -> dict[str, Any]:
         rendered = dict(deployment_config)
@@ -280,6 +535,51 @@ def _validate_variants(variants: Sequence[ProductionVariant]) -> None:
                 "allowed are distinct variant names"
             )
         seen.add(name)
+
+
+def _validate_shadow_variants(
+    variants: Sequence[ProductionVariant],
+    shadow_variants: Sequence[ProductionVariant],
+    deployment: DeploymentStrategy | None,
+) -> None:
+    if not shadow_variants:
+        return
+    if len(shadow_variants) > MAX_SHADOW_VARIANTS or len(variants) != 1:
+        raise ValueError(
+            f"shadow_variants has {len(shadow_variants)} variants with {len(variants)} production "
+            "variants, which is not allowed: allowed is 1 shadow variant with exactly 1 "
+            "production variant (CreateEndpointConfig ShadowProductionVariants)"
+        )
+    names = {v.variant_name for v in variants}
+    for shadow in shadow_variants:
+        if not Token.is_unresolved(shadow.variant_name) and shadow.variant_name in names:
+            raise ValueError(
+                f"shadow_variants has the variant_name {shadow.variant_name!r} of a production "
+                "variant, which is not allowed: allowed are names distinct from the production "
+                "variants'"
+            )
+    if deployment is not None and deployment.kind == "ROLLING":
+        # Exclusions: rolling deployments do not support endpoints with more than one variant
+        # (deployment-guardrails-exclusions); a shadow variant is a second variant.
+        raise ValueError(
+            "deployment DeploymentStrategy.rolling(...) with shadow_variants is not allowed: "
+            "rolling deployments support endpoints with one variant only; allowed is "
+            "DeploymentStrategy.blue_green(...) or all_at_once()"
+        )
+
+
+def _removal_policy(policy: RemovalPolicy) -> str | None:
+    """The RemovalPolicy property: None (Delete, the default), or "Retain"."""
+    if policy == RemovalPolicy.DESTROY:
+        return None
+    if policy == RemovalPolicy.RETAIN:
+        return "Retain"
+    name = getattr(policy, "name", str(policy))
+    raise ValueError(
+        f"removal_policy RemovalPolicy.{name} is not allowed: allowed are RemovalPolicy.DESTROY "
+        "(delete the endpoint) and RemovalPolicy.RETAIN (keep it serving). An endpoint has no "
+        "snapshot, and the provider cannot tell a failed create's rollback from a delete"
+    )
 
 
 def _validate_tags(tags: Mapping[str, str]) -> None:

@@ -1,8 +1,25 @@
-"""The custom-resource provider: one Lambda function per stack, shared by every RolloutEndpoint."""
+"""The custom-resource provider: one Lambda function per stack, shared by every RolloutEndpoint.
+
+Its IAM is least privilege, statement by statement (``docs/security.md`` says why each one is
+needed and why it is scoped as it is). Every statement has a ``Sid`` so that tests, reviewers and
+cdk-nag acknowledgments can name it:
+
+- ``Logs``: write to the provider's own log group (no AWS managed policy).
+- ``PollingRules``: crhelper's EventBridge polling rules, named ``sagemaker-rollout-*``.
+- ``SageMakerEndpoints``: create, update, describe, delete, and remove tags of the stack's
+  endpoints (their ARNs, names lower-cased).
+- ``SageMakerEndpointConfigs``: CreateEndpoint / UpdateEndpoint are authorised against the
+  endpoint-config ARN too; DescribeEndpointConfig checks the config exists. ``endpoint-config/*``
+  of the stack's account and region: CloudFormation generates the config names.
+- ``SageMakerTagEndpoints``: AddTags, only on the endpoints that have tags.
+- ``RollbackAlarms``: ``cloudwatch:DescribeAlarms`` on the rollback alarms.
+- ``AddPollingPermission`` / ``RemovePollingPermission`` (a separate policy): the function's own
+  resource policy, for the polling rule; adding is limited to the EventBridge principal.
+"""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -20,6 +37,16 @@ POLLING_RULE_PREFIX = "sagemaker-rollout-"
 
 #: The construct id of the provider in its stack.
 PROVIDER_ID = "SageMakerRolloutProvider"
+
+#: The Lambda runtime. crhelper 2.0.12 (in maintenance) declares support up to Python 3.10 and is
+#: known to run on 3.12 (shared/reference/custom-resources-and-crhelper.md); newer runtimes are
+#: not verified with it, so the provider stays on 3.12 and acknowledges cdk-nag's
+#: AwsSolutions-L1 ("latest runtime") on its function with that reason.
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+_RUNTIME_REASON = (
+    "Python 3.12 on purpose: crhelper 2.0.12, bundled into this function, is in maintenance and "
+    "verified on 3.12; later runtimes are not verified with it."
+)
 
 #: How long one invocation may run. The handler waits in-process for at most ~45 s per
 #: invocation and then hands over to crhelper's polling (an EventBridge rule that fires every
@@ -40,20 +67,25 @@ RETRY_ATTEMPTS = 0
 #: Events older than the custom resource's ServiceTimeout are useless: CloudFormation gave up.
 MAX_EVENT_AGE = Duration.hours(1)
 
-#: Default retention of the provider's log group.
+#: Default retention of the provider's log group (change it with ``set_log_retention``).
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+#: The cdk-nag pack whose findings the provider acknowledges on its own resources.
+_NAG_PACK = "AwsSolutions"
 
 
 class RolloutProvider(Construct):
     """The Lambda function that carries out the rollouts of every RolloutEndpoint in a stack.
 
     There is one per stack, created by the first RolloutEndpoint: use ``RolloutProvider.of(scope)``.
-    Each endpoint grants the function what it needs for its own endpoint with ``grant_endpoint``.
+    Each endpoint grants the function what it needs for its own endpoint with ``grant_endpoint``
+    and ``grant_describe_alarm``.
 
-    The function runs ``sagemaker_rollout_handler.index.handler`` on Python 3.12 with
-    ``LOG_LEVEL=INFO`` (crhelper logs the presigned ResponseURL at DEBUG: never lower it), writes
-    to a log group owned by the stack (retention one month, kept when the stack is deleted), and
-    may manage crhelper's polling rules (``sagemaker-rollout-*``) and its own invoke permissions.
+    The function runs ``sagemaker_rollout_handler.index.handler`` on the latest Python runtime
+    with ``LOG_LEVEL=INFO`` (crhelper logs the presigned ResponseURL at DEBUG: never lower it),
+    under a role of its own with inline policies only, and writes to a log group owned by the
+    stack (retention one month unless ``set_log_retention`` says otherwise; the group is kept when
+    the stack is deleted).
     """
 
     @staticmethod
@@ -74,9 +106,81 @@ class RolloutProvider(Construct):
         """Use ``RolloutProvider.of(scope)``: a stack must have only one provider."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        self._log_retention: logs.RetentionDays | None = None
 
-        #: The provider's log group. Change its retention through the escape hatch if needed.
+        #: The provider's log group, owned by the stack. Set its retention with
+        #: ``set_log_retention``.
         self.log_group = logs.LogGroup(self, "LogGroup", retention=DEFAULT_LOG_RETENTION)
+
+        #: The function's role: only the inline policies below, no AWS managed policy.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="sagemaker-rollout provider: deploys the SageMaker endpoints of this stack",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="Logs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        # crhelper's polling: an EventBridge rule per request in flight, named by the handler
+        # `sagemaker-rollout-<hash of stack id and logical id>-<random>`; the hash needs the
+        # stack id, unknown at synth time, hence the prefix.
+        polling_rules = stack.format_arn(
+            service="events", resource="rule", resource_name=f"{POLLING_RULE_PREFIX}*"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PollingRules",
+                actions=[
+                    "events:PutRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                    "events:DeleteRule",
+                    "events:DescribeRule",
+                ],
+                resources=[polling_rules],
+            )
+        )
+        # UpdateEndpoint and CreateEndpoint are authorised against the endpoint-config ARN as
+        # well as the endpoint ARN. The configs are named by CloudFormation, in a format it does
+        # not document, and replaced on every change: see docs/security.md.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SageMakerEndpointConfigs",
+                actions=[
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:UpdateEndpoint",
+                    "sagemaker:DescribeEndpointConfig",
+                ],
+                resources=[
+                    stack.format_arn(
+                        service="sagemaker", resource="endpoint-config", resource_name="*"
+                    )
+                ],
+            )
+        )
+        # Filled by grant_endpoint / grant_describe_alarm, added to the policy on first use.
+        self._endpoints = iam.PolicyStatement(
+            sid="SageMakerEndpoints",
+            actions=[
+                "sagemaker:CreateEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:DeleteTags",
+            ],
+        )
+        self._tagged_endpoints = iam.PolicyStatement(
+            sid="SageMakerTagEndpoints", actions=["sagemaker:AddTags"]
+        )
+        self._alarms = iam.PolicyStatement(
+            sid="RollbackAlarms", actions=["cloudwatch:DescribeAlarms"]
+        )
+        self._granted: set[str] = set()
 
         #: The provider function (a singleton: one per stack).
         self.function = lambda_.SingletonFunction(
@@ -85,9 +189,10 @@ class RolloutProvider(Construct):
             uuid=PROVIDER_UUID,
             lambda_purpose="SageMakerRollout",
             description="sagemaker-rollout: deploys SageMaker endpoint configs and waits for them",
-            runtime=lambda_.Runtime.PYTHON_3_12,
+            runtime=RUNTIME,
             handler=HANDLER_ENTRY_POINT,
             code=provider_code(),
+            role=self.role,
             timeout=FUNCTION_TIMEOUT,
             retry_attempts=RETRY_ATTEMPTS,
             max_event_age=MAX_EVENT_AGE,
@@ -95,74 +200,136 @@ class RolloutProvider(Construct):
             log_group=self.log_group,
         )
 
-        # crhelper's polling: an EventBridge rule per request in flight, named by the handler.
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "events:PutRule",
-                    "events:PutTargets",
-                    "events:RemoveTargets",
-                    "events:DeleteRule",
-                    "events:DescribeRule",
-                ],
-                resources=[
-                    stack.format_arn(
-                        service="events", resource="rule", resource_name=f"{POLLING_RULE_PREFIX}*"
-                    )
-                ],
-            )
-        )
-        # ... and the permission that lets the rule invoke the function. A separate policy: the
-        # function depends on its role's default policy, which therefore cannot name the function.
+        # ... and the permission that lets the polling rule invoke the function. A separate
+        # policy: the function depends on its role's default policy, which therefore cannot name
+        # the function. Only EventBridge may be given the right to invoke it.
         #: Must exist before any custom resource is created (RolloutEndpoint depends on it).
         self.self_invoke_policy = iam.Policy(
             self,
             "PollingPermissions",
-            roles=[self.function.role] if self.function.role is not None else None,
+            roles=[self.role],
             statements=[
                 iam.PolicyStatement(
-                    actions=["lambda:AddPermission", "lambda:RemovePermission"],
+                    sid="AddPollingPermission",
+                    actions=["lambda:AddPermission"],
                     resources=[self.function.function_arn],
-                )
+                    conditions={"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="RemovePollingPermission",
+                    actions=["lambda:RemovePermission"],
+                    resources=[self.function.function_arn],
+                ),
             ],
         )
+        self._acknowledge_wildcards(polling_rules)
+        # SingletonFunction names its function <lambda_purpose><uuid without dashes>, in the stack.
+        function = stack.node.try_find_child(f"SageMakerRollout{PROVIDER_UUID.replace('-', '')}")
+        assert function is not None  # created by the SingletonFunction above
+        Validations.of(function).acknowledge(
+            Acknowledgment(id=f"{_NAG_PACK}::{_NAG_PACK}-L1", reason=_RUNTIME_REASON)
+        )
+
+    def _acknowledge_wildcards(self, polling_rules: str) -> None:
+        """Acknowledge, on the role's policy only, the two resource wildcards it must have."""
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None  # created by the add_to_policy calls above
+        stack = Stack.of(self)
+        for arn, reason in (
+            (
+                polling_rules,
+                "crhelper's polling rules are named sagemaker-rollout-<hash of the stack id and "
+                "the resource's logical id>-<random>; the stack id is unknown at synth time, so "
+                "the rules are scoped by their name prefix (docs/security.md).",
+            ),
+            (
+                stack.format_arn(
+                    service="sagemaker", resource="endpoint-config", resource_name="*"
+                ),
+                "CreateEndpoint/UpdateEndpoint are authorised against the endpoint-config ARN "
+                "too; CloudFormation names each new config in an undocumented format, so configs "
+                "are scoped to this account and region; the same statement cannot reach another "
+                "endpoint, the endpoint ARNs are exact (docs/security.md).",
+            ),
+        ):
+            Validations.of(policy).acknowledge(
+                Acknowledgment(
+                    id=f"{_NAG_PACK}::{_NAG_PACK}-IAM5[Resource::{_nag_arn(self, arn)}]",
+                    reason=reason,
+                )
+            )
 
     @property
     def service_token(self) -> str:
         """The ARN to use as a custom resource's ServiceToken."""
         return self.function.function_arn
 
-    def grant_endpoint(self, *, endpoint_arn: str) -> None:
-        """Allow the provider to create, update, describe, tag and delete one endpoint.
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        """How long the provider's log group keeps its logs."""
+        return self._log_retention or DEFAULT_LOG_RETENTION
 
-        UpdateEndpoint and CreateEndpoint are authorised against the endpoint-config ARN as well
-        as the endpoint ARN, hence ``endpoint-config/*`` of this stack's account and region.
+    def set_log_retention(self, retention: logs.RetentionDays) -> None:
+        """Keep the provider's logs this long (default one month); the group is shared by every
+        RolloutEndpoint of the stack, so it can be set before or after they are added.
+
+        :param retention: the retention (``RetentionDays.INFINITE``: never expire).
+        :raises ValueError: when a different retention was already set for this stack.
+        """
+        if self._log_retention is not None and self._log_retention != retention:
+            raise ValueError(
+                f"log retention {retention.name} is not allowed for the SageMaker rollout "
+                f"provider of stack {Stack.of(self).node.path!r}: {self._log_retention.name} "
+                "was set already, and its one log group is shared by every RolloutEndpoint of "
+                "the stack. Set one retention per stack."
+            )
+        self._log_retention = retention
+        days = Stack.of(self).resolve(retention)
+        cfn_log_group = self.log_group.node.default_child
+        assert isinstance(cfn_log_group, logs.CfnLogGroup)
+        # RetentionDays.INFINITE (9999 days) means: no retention at all.
+        cfn_log_group.retention_in_days = None if days == 9999 else int(days)
+
+    def grant_endpoint(self, *, endpoint_arn: str, tagged: bool = False) -> None:
+        """Allow the provider to create, update, describe and delete one endpoint.
+
+        Removing tags is always allowed (an endpoint whose tags were all removed still has the
+        old ones until the handler deletes them); adding tags only to an endpoint with tags.
 
         :param endpoint_arn: the endpoint's ARN, with its name lower-cased as SageMaker does.
+        :param tagged: whether the endpoint has tags (CreateEndpoint with Tags needs AddTags).
         """
-        stack = Stack.of(self)
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:UpdateEndpoint",
-                    "sagemaker:DeleteEndpoint",
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:AddTags",
-                    "sagemaker:DeleteTags",
-                    "sagemaker:ListTags",
-                ],
-                resources=[
-                    endpoint_arn,
-                    stack.format_arn(
-                        service="sagemaker", resource="endpoint-config", resource_name="*"
-                    ),
-                ],
-            )
-        )
+        if not self._granted:
+            self.role.add_to_policy(self._endpoints)
+        if endpoint_arn not in self._granted:
+            self._granted.add(endpoint_arn)
+            self._endpoints.add_resources(endpoint_arn)
+        if tagged:
+            if not self._tagged_endpoints.has_resource:
+                self.role.add_to_policy(self._tagged_endpoints)
+            self._tagged_endpoints.add_resources(endpoint_arn)
 
     def grant_describe_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Allow the provider (and SageMaker acting for it) to read a rollback alarm."""
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[alarm.alarm_arn])
-        )
+        if not self._alarms.has_resource:
+            self.role.add_to_policy(self._alarms)
+        self._alarms.add_resources(alarm.alarm_arn)
+
+
+def _nag_arn(scope: Construct, arn: str) -> str:
+    """An ARN made by ``format_arn`` as cdk-nag spells it in its finding ids: pseudo parameters
+    and other references in angle brackets (``arn:<AWS::Partition>:events:<AWS::Region>:...``)."""
+    resolved = Stack.of(scope).resolve(arn)
+    if isinstance(resolved, str):
+        return resolved
+    separator, parts = resolved["Fn::Join"]
+    words: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            words.append(part)
+        elif "Ref" in part:
+            words.append(f"<{part['Ref']}>")
+        else:
+            logical_id, attribute = part["Fn::GetAtt"]
+            words.append(f"<{logical_id}.{attribute}>")
+    return str(separator).join(words)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import Size, SizeRoundingBehavior, Token
 from aws_cdk import aws_sagemaker as sagemaker
@@ -17,6 +17,45 @@ _INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
 
 _SERVERLESS_MEMORY_MB = range(1024, 6144 + 1, 1024)
 _MAX_CONCURRENCY = 200
+
+
+@runtime_checkable
+class IModelLike(Protocol):
+    """A SageMaker model construct with a name, such as ``aws_sagemaker_alpha.Model``.
+
+    Duck-typed so that the optional ``aws-cdk.aws-sagemaker-alpha`` package is not required:
+    anything with a ``model_name`` string (the alpha ``Model`` and ``IModel``) fits.
+    """
+
+    @property
+    def model_name(self) -> str:
+        """The model's name."""
+        ...
+
+
+#: What a variant can serve: a ``CfnModel``, an alpha ``Model`` (anything with ``model_name``).
+ModelSource = sagemaker.CfnModel | IModelLike
+
+
+def _model_name(variant_name: str, model: ModelSource | None, model_name: str | None) -> str:
+    """The name to render from exactly one of ``model`` and ``model_name``."""
+    if (model is None) == (model_name is None):
+        raise ValueError(
+            f"variant {variant_name!r} needs exactly one of model (a CfnModel or an "
+            "aws_sagemaker_alpha Model) and model_name (a model's name), not both and not neither"
+        )
+    if model_name is not None:
+        return model_name
+    if isinstance(model, sagemaker.CfnModel):
+        # Its Ref is the ARN; the name is an attribute (and a generated one when not given).
+        return model.attr_model_name
+    name = getattr(model, "model_name", None)
+    if not isinstance(name, str):
+        raise ValueError(
+            f"model {model!r} of variant {variant_name!r} is not allowed: allowed are a "
+            "CfnModel, or a model construct with a model_name string (aws_sagemaker_alpha Model)"
+        )
+    return name
 
 
 class VariantProperty(enum.Enum):
@@ -98,17 +137,21 @@ class ProductionVariant:
     @staticmethod
     def instances(
         *,
-        model_name: str,
         instance_type: str,
+        model: ModelSource | None = None,
+        model_name: str | None = None,
         variant_name: str = "AllTraffic",
         initial_instance_count: int = 1,
         initial_variant_weight: float = 1,
     ) -> ProductionVariant:
         """A variant served by ML instances.
 
-        :param model_name: the name of the SageMaker model to serve
-            (e.g. ``CfnModel.attr_model_name``).
+        Give the model as ``model`` (a construct) or ``model_name`` (a name), not both.
+
         :param instance_type: the ML instance type, e.g. ``ml.m5.large``.
+        :param model: the model to serve: a ``CfnModel`` or an ``aws_sagemaker_alpha.Model``
+            (the endpoint config then depends on it). Default: - use ``model_name``
+        :param model_name: the name of a SageMaker model to serve. Default: - use ``model``
         :param variant_name: the variant's name; keep it across updates (guardrails need the same
             variant names in the old and the new config). Default: - ``AllTraffic``
         :param initial_instance_count: the number of instances (>= 1). Default: - 1
@@ -128,7 +171,7 @@ class ProductionVariant:
         )
         return ProductionVariant(
             variant_name=variant_name,
-            model_name=model_name,
+            model_name=_model_name(variant_name, model, model_name),
             initial_variant_weight=initial_variant_weight,
             instance_type=instance_type,
             initial_instance_count=initial_instance_count,
@@ -137,18 +180,22 @@ class ProductionVariant:
     @staticmethod
     def serverless(
         *,
-        model_name: str,
         memory_size: Size,
         max_concurrency: int,
+        model: ModelSource | None = None,
+        model_name: str | None = None,
         provisioned_concurrency: int | None = None,
         variant_name: str = "AllTraffic",
         initial_variant_weight: float = 1,
     ) -> ProductionVariant:
         """A serverless variant.
 
-        Serverless variants support only ALL_AT_ONCE blue/green deployments.
+        Serverless variants support only ALL_AT_ONCE blue/green deployments, and no instance
+        autoscaling. Give the model as ``model`` (a construct) or ``model_name``, not both.
 
-        :param model_name: the name of the SageMaker model to serve.
+        :param model: the model to serve: a ``CfnModel`` or an ``aws_sagemaker_alpha.Model``.
+            Default: - use ``model_name``
+        :param model_name: the name of a SageMaker model to serve. Default: - use ``model``
         :param memory_size: the memory of each worker: 1 to 6 GiB in steps of 1 GiB.
         :param max_concurrency: the maximum number of concurrent invocations (1..200).
         :param provisioned_concurrency: the number of pre-warmed workers (1..max_concurrency).
@@ -178,7 +225,7 @@ class ProductionVariant:
             )
         return ProductionVariant(
             variant_name=variant_name,
-            model_name=model_name,
+            model_name=_model_name(variant_name, model, model_name),
             initial_variant_weight=initial_variant_weight,
             memory_size=memory_size,
             max_concurrency=max_concurrency,

@@ -21,6 +21,7 @@ Pieces (each module's docstring says more):
 Typical use (see tests/conftest.py)::
 
     servers = HarnessServers().start()              # once per session, env from environment()
+                                                    # (a script: ``with running_servers()``)
     harness = servers.fresh(clock)                  # per test
     with harness.virtual_sleeps():
         stack = harness.stack(resource)             # resource(event, context): crhelper
@@ -43,7 +44,14 @@ from .events import RESOURCE_TYPE, build_event, cfn_properties, cfn_value
 from .logs import CapturedLog, LogCapture, assert_no_secrets, secrets_of_url
 from .moto_aws import MotoAws, PollingState, RuleState
 from .response_server import RecordedPut, ResponseServer, TlsAuthority
-from .session import FAKE_CREDENTIALS, FUNCTION_NAME, Harness, HarnessServers, environment
+from .session import (
+    FAKE_CREDENTIALS,
+    FUNCTION_NAME,
+    Harness,
+    HarnessServers,
+    environment,
+    running_servers,
+)
 from .sleeps import preserved_logging, virtual_sleeps
 
 __all__ = [
@@ -76,6 +84,7 @@ __all__ = [
     "cfn_value",
     "environment",
     "preserved_logging",
+    "running_servers",
     "secrets_of_url",
     "virtual_sleeps",
 ]

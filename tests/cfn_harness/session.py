@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,29 @@ def environment(tls: TlsAuthority, region: str = "us-east-1") -> dict[str, str |
         "AWS_SAM_LOCAL": None,  # crhelper skips polling when set
         "SSL_CERT_FILE": str(tls.bundle_path),
     }
+
+
+@contextlib.contextmanager
+def running_servers() -> Iterator[HarnessServers]:
+    """The session servers, started, with the process environment set to ``environment()``;
+    both undone on exit. For scripts (``benchmarks/``): pytest uses the ``harness_servers``
+    fixture of tests/conftest.py, which does the same through ``MonkeyPatch``."""
+    servers = HarnessServers().start()
+    saved = {name: os.environ.get(name) for name in environment(servers.tls)}
+    try:
+        for name, value in environment(servers.tls).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield servers
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+        servers.stop()
 
 
 class HarnessServers:

@@ -46,6 +46,8 @@ class InjectedError:
     remaining: int
     rule: str
     status: str = "pending"
+    #: The call takes effect, and only its answer is the error (a response lost in transit).
+    applied: bool = False
 
 
 Fault = AlarmTrip | ProvisioningFailure | InjectedError
@@ -160,11 +162,14 @@ class Faults:
 
     def error(
         self, operation: str, code: str, message: str, *, http_status: int = 400, times: int = 1,
-        rule: str = "injected",
+        rule: str = "injected", applied: bool = False,
     ) -> InjectedError:
         """The next ``times`` calls of ``operation`` fail with ``code`` / ``message`` (checked
-        before anything else, so the call changes nothing)."""
-        fault = InjectedError(operation, code, message, http_status, times, rule)
+        before anything else, so the call changes nothing). ``applied=True``: the call runs and
+        takes effect first, and only its answer is the error (the server did the work, the
+        response was lost); a call that fails on its own keeps its own error."""
+        fault = InjectedError(operation, code, message, http_status, times, rule,
+                              applied=applied)
         with self._store.lock:
             self._store.plan.errors.append(fault)
             self._store.plan.history.append(fault)
@@ -185,15 +190,17 @@ class Faults:
                           rule="throttle")
 
     def server_error(
-        self, operation: str, *, times: int = 1, http_status: Literal[500, 503] = 500
+        self, operation: str, *, times: int = 1, http_status: Literal[500, 503] = 500,
+        applied: bool = False,
     ) -> InjectedError:
         """A transient server fault: HTTP 500 ``InternalFailure`` or 503 ``ServiceUnavailable``
-        (retried by botocore)."""
+        (retried by botocore). ``applied=True``: the call took effect before the fault (see
+        :meth:`error`), so botocore's retry meets the consequences of the first attempt."""
         if http_status == 503:
             return self.error(operation, "ServiceUnavailable", "Service is unavailable.",
-                              http_status=503, times=times, rule="server-error")
+                              http_status=503, times=times, rule="server-error", applied=applied)
         return self.error(operation, "InternalFailure", "An internal error occurred.",
-                          http_status=500, times=times, rule="server-error")
+                          http_status=500, times=times, rule="server-error", applied=applied)
 
     def set_system_updating(self, endpoint_name: str, seconds: float) -> None:
         """Maintenance: ``SystemUpdating`` for ``seconds``, then back to the previous status.

@@ -137,6 +137,9 @@ class Store:
         self.tags: dict[str, dict[str, str]] = {}  # ARN -> tags, for every existing resource
         self.calls: list[Call] = []
         self.violations: list[InvariantViolation] = []
+        #: Every operation that has ended, in the order they ended: (lower-cased endpoint name,
+        #: its timeline; ``timeline.end`` is when the endpoint reached its terminal status).
+        self.finished: list[tuple[str, Timeline]] = []
         self._seen_violations: set[tuple[str, str, str]] = set()
         self._operations: dict[str, Callable[[Json], Json]] = {
             "CreateEndpointConfig": self.create_endpoint_config,
@@ -168,7 +171,7 @@ class Store:
             now = self.refresh()
             try:
                 injected = self.plan.take_error(operation)
-                if injected is not None:
+                if injected is not None and not injected.applied:
                     raise ApiError(injected.code, injected.message, status=injected.http_status,
                                    rule=injected.rule)
                 handler = self._operations.get(operation)
@@ -178,6 +181,9 @@ class Store:
                                    rule="unknown-operation")
                 check_shape(operation, params)
                 result = handler(params)
+                if injected is not None:  # applied: the work is done, the answer is lost
+                    raise ApiError(injected.code, injected.message, status=injected.http_status,
+                                   rule=injected.rule)
             except ApiError as err:
                 self.calls.append(Call(now, operation, copy.deepcopy(params), err.code, err.rule))
                 raise
@@ -240,6 +246,7 @@ class Store:
 
     def _finish(self, endpoint: Endpoint, timeline: Timeline) -> None:
         """Apply ``timeline.outcome`` as of ``timeline.end``."""
+        self.finished.append((endpoint.name.lower(), timeline))
         endpoint.timeline = None
         endpoint.last_modified = timeline.end
         outcome = timeline.outcome

@@ -22,7 +22,7 @@ from .clock import Clock
 from .errors import ApiError, Messages
 from .faults import Faults
 from .model import Behaviour, Call, Endpoint, EndpointConfig, InvariantViolation, Store
-from .timeline import Timings
+from .timeline import Timeline, Timings
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "SageMaker."
@@ -201,6 +201,16 @@ class SageMakerEmulator:
             if endpoint is None or endpoint.timeline is None:
                 return None
             return endpoint.timeline.end
+
+    def finished_operations(self, name: str) -> list[Timeline]:
+        """The operations (create, update, delete, system-update) of endpoint ``name`` that have
+        ended by now, oldest first. ``timeline.started`` is when SageMaker accepted the call,
+        ``timeline.end`` when the endpoint reached its terminal status (InService on the new or
+        the old config, Failed, UpdateRollbackFailed, gone), ``timeline.outcome`` which one."""
+        with self.store.lock:
+            self.store.refresh()
+            return [timeline for endpoint, timeline in self.store.finished
+                    if endpoint == name.lower()]
 
     def set_variant_capacity(self, endpoint_name: str, variant_name: str, *,
                              desired_instance_count: int | None = None,

@@ -1,0 +1,262 @@
+"""The provider's IAM, read from the synthesized template: every statement, exactly.
+
+docs/security.md gives the reason for each statement; these tests pin them down so that a new
+permission cannot slip in unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Template
+from sagemaker_rollout import ProductionVariant, RolloutEndpoint, RolloutProvider
+
+PARTITION = {"Ref": "AWS::Partition"}
+REGION = {"Ref": "AWS::Region"}
+ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+def arn(service: str, resource: str) -> dict[str, Any]:
+    """An ARN of the stack's partition, region and account, as format_arn renders it."""
+    return {
+        "Fn::Join": [
+            "",
+            ["arn:", PARTITION, f":{service}:", REGION, ":", ACCOUNT, f":{resource}"],
+        ]
+    }
+
+
+def add_endpoint(stack: Stack, construct_id: str, **props: Any) -> RolloutEndpoint:
+    variants = [ProductionVariant.instances(model_name="model-a", instance_type="ml.m5.large")]
+    return RolloutEndpoint(stack, construct_id, variants=variants, **props)
+
+
+def new_stack() -> Stack:
+    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
+
+
+def role_statements(template: Template) -> dict[str, dict[str, Any]]:
+    """Every statement of every policy in the template, by Sid (each must have one)."""
+    found: dict[str, dict[str, Any]] = {}
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            sid = statement.get("Sid")
+            assert sid is not None and sid not in found, statement
+            found[sid] = statement
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+class Built:
+    """A synthesized stack and the ids of the resources the statements name."""
+
+    def __init__(self, stack: Stack, alarms: tuple[cloudwatch.IAlarm, ...] = ()) -> None:
+        self.stack = stack
+        self.alarm_arns = [stack.resolve(alarm.alarm_arn) for alarm in alarms]
+        self.template = Template.from_stack(stack)
+        self.statements = role_statements(self.template)
+        (self.function_id,) = self.template.find_resources("AWS::Lambda::Function")
+        (self.log_group_id,) = self.template.find_resources("AWS::Logs::LogGroup")
+
+
+@pytest.fixture(scope="module")
+def minimal() -> Built:
+    """One endpoint: no tags, no alarms."""
+    stack = new_stack()
+    add_endpoint(stack, "Endpoint", endpoint_name="Only-Endpoint")
+    return Built(stack)
+
+
+@pytest.fixture(scope="module")
+def full() -> Built:
+    """Two endpoints, the first tagged and watched by two alarms, the second bare."""
+    stack = new_stack()
+    alarms = [
+        cloudwatch.Metric(namespace="AWS/SageMaker", metric_name=name).create_alarm(
+            stack, name, threshold=1, evaluation_periods=1
+        )
+        for name in ("ModelLatency", "Invocation5XXErrors")
+    ]
+    first = add_endpoint(
+        stack, "First", endpoint_name="First-Endpoint", tags={"team": "ml"},
+        rollback_alarms=alarms[:1],
+    )
+    first.add_rollback_alarm(alarms[1])
+    add_endpoint(stack, "Second", endpoint_name="second-endpoint")
+    return Built(stack, tuple(alarms))
+
+
+def common_statements(built: Built, endpoint_arns: list[Any]) -> dict[str, dict[str, Any]]:
+    """The statements every stack has, whatever its endpoints."""
+    function_arn = {"Fn::GetAtt": [built.function_id, "Arn"]}
+    return {
+        "Logs": {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [built.log_group_id, "Arn"]},
+        },
+        "PollingRules": {
+            "Action": [
+                "events:PutRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+                "events:DeleteRule",
+                "events:DescribeRule",
+            ],
+            "Effect": "Allow",
+            "Resource": arn("events", "rule/sagemaker-rollout-*"),
+        },
+        "SageMakerEndpointConfigs": {
+            "Action": [
+                "sagemaker:CreateEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DescribeEndpointConfig",
+            ],
+            "Effect": "Allow",
+            "Resource": arn("sagemaker", "endpoint-config/*"),
+        },
+        "SageMakerEndpoints": {
+            "Action": [
+                "sagemaker:CreateEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:DeleteTags",
+            ],
+            "Effect": "Allow",
+            "Resource": endpoint_arns if len(endpoint_arns) > 1 else endpoint_arns[0],
+        },
+        "AddPollingPermission": {
+            "Action": "lambda:AddPermission",
+            "Condition": {"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
+            "Effect": "Allow",
+            "Resource": function_arn,
+        },
+        "RemovePollingPermission": {
+            "Action": "lambda:RemovePermission",
+            "Effect": "Allow",
+            "Resource": function_arn,
+        },
+    }
+
+
+def test_an_endpoint_without_tags_or_alarms_gets_exactly_the_common_statements(
+    minimal: Built,
+) -> None:
+    expected = common_statements(minimal, [arn("sagemaker", "endpoint/only-endpoint")])
+    assert {sid: _without_sid(s) for sid, s in minimal.statements.items()} == expected
+
+
+def test_tagged_endpoints_and_rollback_alarms_add_exactly_their_two_statements(
+    full: Built,
+) -> None:
+    first = arn("sagemaker", "endpoint/first-endpoint")
+    second = arn("sagemaker", "endpoint/second-endpoint")
+    expected = common_statements(full, [first, second])
+    expected["SageMakerTagEndpoints"] = {
+        "Action": "sagemaker:AddTags",
+        "Effect": "Allow",
+        "Resource": first,
+    }
+    expected["RollbackAlarms"] = {
+        "Action": "cloudwatch:DescribeAlarms",
+        "Effect": "Allow",
+        "Resource": full.alarm_arns,
+    }
+    assert {sid: _without_sid(s) for sid, s in full.statements.items()} == expected
+
+
+def _without_sid(statement: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in statement.items() if key != "Sid"}
+
+
+def test_endpoint_arns_use_the_lower_cased_endpoint_names(full: Built) -> None:
+    resources = full.statements["SageMakerEndpoints"]["Resource"]
+    tails = [resource["Fn::Join"][1][-1] for resource in resources]
+    assert tails == [":endpoint/first-endpoint", ":endpoint/second-endpoint"]
+
+
+@pytest.mark.parametrize("fixture", ["minimal", "full"])
+def test_no_statement_has_a_wildcard_action(fixture: str, request: pytest.FixtureRequest) -> None:
+    built: Built = request.getfixturevalue(fixture)
+    for statement in built.statements.values():
+        assert all("*" not in action for action in as_list(statement["Action"])), statement
+
+
+@pytest.mark.parametrize("fixture", ["minimal", "full"])
+def test_no_statement_has_resource_star(fixture: str, request: pytest.FixtureRequest) -> None:
+    built: Built = request.getfixturevalue(fixture)
+    for statement in built.statements.values():
+        assert "*" not in as_list(statement["Resource"]), statement
+
+
+def test_provider_role_has_no_managed_policy_and_only_lambda_may_assume_it(
+    minimal: Built,
+) -> None:
+    (role,) = minimal.template.find_resources("AWS::IAM::Role").values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+        }
+    ]
+
+
+def test_custom_resource_waits_for_the_role_policy_with_the_endpoint_statements(
+    minimal: Built,
+) -> None:
+    template = minimal.template.to_json()
+    (default_policy,) = (
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Policy" and "DefaultPolicy" in logical_id
+    )
+    function = template["Resources"][minimal.function_id]
+    assert default_policy in function["DependsOn"]
+
+
+# --- log retention ---------------------------------------------------------------------------
+
+
+def retention_of(stack: Stack) -> Any:
+    (log_group,) = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+    return log_group.get("Properties", {}).get("RetentionInDays")
+
+
+def test_log_retention_can_be_set_after_the_endpoints_are_added() -> None:
+    stack = new_stack()
+    add_endpoint(stack, "Endpoint")
+    RolloutProvider.of(stack).set_log_retention(logs.RetentionDays.ONE_YEAR)
+    assert retention_of(stack) == 365
+
+
+def test_infinite_log_retention_renders_no_retention() -> None:
+    stack = new_stack()
+    RolloutProvider.of(stack).set_log_retention(logs.RetentionDays.INFINITE)
+    add_endpoint(stack, "Endpoint")
+    assert retention_of(stack) is None
+
+
+def test_the_same_log_retention_may_be_asked_twice() -> None:
+    stack = new_stack()
+    provider = RolloutProvider.of(stack)
+    provider.set_log_retention(logs.RetentionDays.THREE_MONTHS)
+    provider.set_log_retention(logs.RetentionDays.THREE_MONTHS)
+    assert provider.log_retention == logs.RetentionDays.THREE_MONTHS
+
+
+def test_two_different_log_retentions_in_one_stack_are_an_error() -> None:
+    stack = new_stack()
+    provider = RolloutProvider.of(stack)
+    provider.set_log_retention(logs.RetentionDays.ONE_WEEK)
+    with pytest.raises(ValueError, match=r"log retention ONE_YEAR .* ONE_WEEK was set already"):
+        provider.set_log_retention(logs.RetentionDays.ONE_YEAR)

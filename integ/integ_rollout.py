@@ -99,7 +99,7 @@ class RolloutIntegStack(Stack):
                 ),
                 termination_wait=Duration.minutes(1),
             ),
-            tags={"sagemaker-rollout:integ": f"step-{step}"},
+            tags={"sagemaker-rollout-integ": f"step-{step}"},
         )
         errors = cloudwatch.Metric(
             namespace="AWS/SageMaker",

@@ -157,9 +157,14 @@ REFUSALS: list[tuple[str, Callable[[], object], list[str]]] = [
         ["rollback_alarms", "11 alarms", "at most 10"],
     ),
     (
-        "51 tags",
-        lambda: endpoint(tags={f"k{i}": "v" for i in range(51)}),
-        ["tags", "51 tags", "at most 50"],
+        "50 tags (one is kept for the handler's bookkeeping)",
+        lambda: endpoint(tags={f"k{i}": "v" for i in range(50)}),
+        ["tags", "50 tags", "at most 49"],
+    ),
+    (
+        "a tag key in the handler's reserved prefix",
+        lambda: endpoint(tags={"sagemaker-rollout:request": "x"}),
+        ["tags key", "'sagemaker-rollout:request'", "reserved"],
     ),
     (
         "an empty tag key",

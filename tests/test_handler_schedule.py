@@ -52,3 +52,12 @@ def test_a_mixed_state_of_variants_is_not_skipped_over() -> None:
 def test_an_endpoint_being_created_is_looked_at_steadily() -> None:
     observed = Observation(status="Creating", config_name="a")
     assert seconds_until_next_check(observed, (), now=0.0) == CREATING_INTERVAL
+
+
+def test_a_bake_past_its_shortest_length_is_looked_at_again_at_its_next_possible_end() -> None:
+    # A 600 s canary bake, 400 s in: not the 300 s termination wait, so the next end is at 600 s.
+    assert seconds_until_next_check(updating("Baking"), (300, 600), now=1400.0) == 200.0
+
+
+def test_a_bake_past_every_declared_length_is_looked_at_once_per_polling_round() -> None:
+    assert seconds_until_next_check(updating("Baking"), (300,), now=1400.0) == SPARSE_INTERVAL

@@ -128,7 +128,9 @@ def common_statements(built: Built, endpoint_arns: list[Any]) -> dict[str, dict[
                 "sagemaker:UpdateEndpoint",
                 "sagemaker:DescribeEndpoint",
                 "sagemaker:DeleteEndpoint",
+                "sagemaker:AddTags",
                 "sagemaker:DeleteTags",
+                "sagemaker:ListTags",
             ],
             "Effect": "Allow",
             "Resource": endpoint_arns if len(endpoint_arns) > 1 else endpoint_arns[0],
@@ -154,17 +156,12 @@ def test_an_endpoint_without_tags_or_alarms_gets_exactly_the_common_statements(
     assert {sid: _without_sid(s) for sid, s in minimal.statements.items()} == expected
 
 
-def test_tagged_endpoints_and_rollback_alarms_add_exactly_their_two_statements(
+def test_rollback_alarms_add_exactly_their_statement(
     full: Built,
 ) -> None:
     first = arn("sagemaker", "endpoint/first-endpoint")
     second = arn("sagemaker", "endpoint/second-endpoint")
     expected = common_statements(full, [first, second])
-    expected["SageMakerTagEndpoints"] = {
-        "Action": "sagemaker:AddTags",
-        "Effect": "Allow",
-        "Resource": first,
-    }
     expected["RollbackAlarms"] = {
         "Action": "cloudwatch:DescribeAlarms",
         "Effect": "Allow",

@@ -23,6 +23,7 @@ from cfn_harness import (
     Response,
     assert_no_secrets,
 )
+from cfn_harness.tags import user_tags
 from sagemaker_emulator import SageMakerEmulator, VirtualClock
 
 Json = dict[str, Any]
@@ -209,7 +210,7 @@ def test_update_changing_only_deployment_config_and_tags_does_not_redeploy(
     assert not response.polled
     assert describe(sagemaker_client) == ("InService", CONFIG_A)
     arn = response.data["EndpointArn"]
-    assert sagemaker_client.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "b"}]
+    assert user_tags(sagemaker_client, arn) == [{"Key": "team", "Value": "b"}]
     assert_clean(emulator)
 
 

@@ -42,7 +42,9 @@ SERVICE_TIMEOUT = Duration.hours(1)
 
 MAX_VARIANTS = 10
 MAX_ROLLBACK_ALARMS = 10
-MAX_TAGS = 50
+#: SageMaker allows 50 tags; the handler keeps one of its own (`sagemaker-rollout:request`).
+MAX_TAGS = 49
+RESERVED_TAG_PREFIX = "sagemaker-rollout:"
 #: "If you use this field, you can only specify one variant for ProductionVariants and one
 #: variant for ShadowProductionVariants" (botocore model, CreateEndpointConfig).
 MAX_SHADOW_VARIANTS = 1
@@ -264,8 +266,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             properties["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
 
         self._provider = RolloutProvider.of(self)
-        # IAM for this endpoint (AddTags only when it has tags: CreateEndpoint sends them).
-        self._provider.grant_endpoint(endpoint_arn=self.endpoint_arn, tagged=bool(tags))
+        # IAM for this endpoint.
+        self._provider.grant_endpoint(endpoint_arn=self.endpoint_arn)
 
         #: The custom resource that deploys the endpoint config and waits for it.
         self.custom_resource = CustomResource(
@@ -585,7 +587,8 @@ def _removal_policy(policy: RemovalPolicy) -> str | None:
 def _validate_tags(tags: Mapping[str, str]) -> None:
     if len(tags) > MAX_TAGS:
         raise ValueError(
-            f"tags has {len(tags)} tags, which is not allowed: allowed are at most {MAX_TAGS} tags"
+            f"tags has {len(tags)} tags, which is not allowed: allowed are at most {MAX_TAGS} tags "
+            "(SageMaker's 50, less the one the rollout handler keeps)"
         )
     for key, value in tags.items():
         if not Token.is_unresolved(key):
@@ -598,6 +601,11 @@ def _validate_tags(tags: Mapping[str, str]) -> None:
                 raise ValueError(
                     f"tags key {key!r} is not allowed: keys starting with 'aws:' are reserved "
                     "by AWS"
+                )
+            if key.startswith(RESERVED_TAG_PREFIX):
+                raise ValueError(
+                    f"tags key {key!r} is not allowed: keys starting with "
+                    f"{RESERVED_TAG_PREFIX!r} are reserved for the rollout handler's bookkeeping"
                 )
         if not Token.is_unresolved(value) and len(value) > 256:
             raise ValueError(

@@ -171,11 +171,12 @@ class RolloutProvider(Construct):
                 "sagemaker:UpdateEndpoint",
                 "sagemaker:DescribeEndpoint",
                 "sagemaker:DeleteEndpoint",
+                # Tags: the stack's own (kept in sync on update), and the handler's request tag
+                # (which request last deployed: makes a re-delivered request idempotent).
+                "sagemaker:AddTags",
                 "sagemaker:DeleteTags",
+                "sagemaker:ListTags",
             ],
-        )
-        self._tagged_endpoints = iam.PolicyStatement(
-            sid="SageMakerTagEndpoints", actions=["sagemaker:AddTags"]
         )
         self._alarms = iam.PolicyStatement(
             sid="RollbackAlarms", actions=["cloudwatch:DescribeAlarms"]
@@ -290,24 +291,16 @@ class RolloutProvider(Construct):
         # RetentionDays.INFINITE (9999 days) means: no retention at all.
         cfn_log_group.retention_in_days = None if days == 9999 else int(days)
 
-    def grant_endpoint(self, *, endpoint_arn: str, tagged: bool = False) -> None:
-        """Allow the provider to create, update, describe and delete one endpoint.
-
-        Removing tags is always allowed (an endpoint whose tags were all removed still has the
-        old ones until the handler deletes them); adding tags only to an endpoint with tags.
+    def grant_endpoint(self, *, endpoint_arn: str) -> None:
+        """Allow the provider to create, update, describe, tag and delete one endpoint.
 
         :param endpoint_arn: the endpoint's ARN, with its name lower-cased as SageMaker does.
-        :param tagged: whether the endpoint has tags (CreateEndpoint with Tags needs AddTags).
         """
         if not self._granted:
             self.role.add_to_policy(self._endpoints)
         if endpoint_arn not in self._granted:
             self._granted.add(endpoint_arn)
             self._endpoints.add_resources(endpoint_arn)
-        if tagged:
-            if not self._tagged_endpoints.has_resource:
-                self.role.add_to_policy(self._tagged_endpoints)
-            self._tagged_endpoints.add_resources(endpoint_arn)
 
     def grant_describe_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Allow the provider (and SageMaker acting for it) to read a rollback alarm."""

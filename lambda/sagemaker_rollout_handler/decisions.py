@@ -39,6 +39,13 @@ class Observation:
     failure_reason: str = ""
     phases: tuple[Phase, ...] = ()
 
+    def phase_summary(self) -> str:
+        """The deployment's current phase in words (status, SageMaker's message, variant)."""
+        return "; ".join(
+            f"{p.status}" + (f' ("{p.message}")' if p.message else "") + f" on {p.variant_name}"
+            for p in self.phases
+        )
+
 
 @dataclass(frozen=True)
 class Goal:
@@ -67,6 +74,8 @@ class Progress:
     created: bool = False
     #: The config the endpoint served when this request first looked (for messages).
     previous_config: str | None = None
+    #: The last phase of our deployment seen in PendingDeploymentSummary (for messages).
+    last_phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ def _towards_config(
         if observed.config_name == target:
             return Finish()
         if progress.issued:
-            return Fail(_rolled_back(goal, observed))
+            return Fail(_rolled_back(goal, observed, progress))
         return Call("update")
     if status in IN_PROGRESS:
         if observed.pending_config_name == target:
@@ -173,7 +182,7 @@ def _towards_absence(goal: Goal, observed: Observation | None, progress: Progres
     return Call("delete")
 
 
-def _rolled_back(goal: Goal, observed: Observation) -> str:
+def _rolled_back(goal: Goal, observed: Observation, progress: Progress) -> str:
     alarms = (
         f"Rollback alarms: {', '.join(goal.alarm_names)}. "
         if goal.alarm_names
@@ -182,9 +191,15 @@ def _rolled_back(goal: Goal, observed: Observation) -> str:
     return (
         f'Endpoint "{goal.endpoint_name}": SageMaker rolled back the deployment of EndpointConfig '
         f'"{goal.config_name}"; the endpoint is InService on "{observed.config_name}" again. '
-        f"SageMaker said: {_said(observed)}. {alarms}"
+        f"SageMaker said: {_said(observed)}. {_phase(progress)}{alarms}"
         "Check the alarms and the new model's logs, fix, and deploy again."
     )
+
+
+def _phase(progress: Progress) -> str:
+    if not progress.last_phase:
+        return ""
+    return f"Last phase seen before the rollback: {progress.last_phase}. "
 
 
 def _said(observed: Observation) -> str:

@@ -109,9 +109,12 @@ def _handle(
     state = resource.state
     plan = _plan(event, request, state)
     progress = Progress(issued=bool(state.get("issued")), created=bool(state.get("created")),
-                        previous_config=state.get("previous"))
+                        previous_config=state.get("previous"), last_phase=state.get("phase"))
+    if first:
+        # Refuse, before any SageMaker call, a request too large to be waited for.
+        resource.check_poll_input(state)
     lambda_end = now + context.get_remaining_time_in_millis() / 1000 - LAMBDA_RESERVE
-    outcome = run(plan, progress, endpoints, clock, check_config=first,
+    outcome = run(plan, progress, endpoints, clock, check_config=first, first=first,
                   budget_end=min(_next_firing(state, now) - FIRING_MARGIN, lambda_end))
     if isinstance(outcome, Pending) and first:
         # Waiting is needed: start polling now, then keep watching until just before its first
@@ -147,7 +150,7 @@ def _handle(
 def _carry(state: dict[str, Any], outcome: Pending) -> dict[str, Any]:
     """The poll state after this invocation: what was done travels to the next poll."""
     return dict(state, issued=outcome.progress.issued, created=outcome.progress.created,
-                previous=outcome.progress.previous_config)
+                previous=outcome.progress.previous_config, phase=outcome.progress.last_phase)
 
 
 def _next_firing(state: dict[str, Any], now: float) -> float:
@@ -195,6 +198,7 @@ def _plan(event: dict[str, Any], request: RolloutRequest, state: dict[str, Any])
         update_params=request.update_params,
         bakes=bake_lengths(deployment),
         deadline=float(state["deadline"]),
+        request_id=str(event.get("RequestId", "")),
     )
 
 

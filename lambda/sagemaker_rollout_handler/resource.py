@@ -143,20 +143,27 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
         then sent (and the rule removed) by whichever invocation sees the end."""
         self._setup_polling()
 
-    def _setup_polling(self) -> None:
-        self._event["CrHelperData"] = self.Data
-        self._event["CrHelperPoll"] = True
-        self._event[STATE_KEY] = dict(self.state)
-        # Measure with placeholders as long as the real rule ARN and statement id, before
-        # creating anything that would have to be cleaned up.
-        probe = dict(self._event, CrHelperRule="x" * 160, CrHelperPermission="x" * 100)
+    def check_poll_input(self, state: dict[str, Any]) -> None:
+        """Raise if the event, as the polling rule would carry it, is over EventBridge's limit.
+        Measured with placeholders as long as the real rule ARN and statement id (and room for
+        the state to grow), before anything is created."""
+        probe = dict(self._event, CrHelperData=self.Data, CrHelperPoll=True,
+                     CrHelperRule="x" * 160, CrHelperPermission="x" * 100,
+                     **{STATE_KEY: dict(state, phase="x" * 300)})
         size = len(json.dumps(_slim(probe)))
         if size > POLL_INPUT_LIMIT:
             raise ValueError(
-                f"The request is too large to wait for: its event is {size} characters and "
-                f"EventBridge allows {POLL_INPUT_LIMIT} for the polling rule's input. Reduce the "
-                "resource's properties (fewer or shorter Tags)."
+                f"{self._event.get('LogicalResourceId')}: the request is too large to wait for, "
+                "nothing was changed: its event would be "
+                f"{size} characters and EventBridge allows {POLL_INPUT_LIMIT} for the polling "
+                "rule's input. Reduce the resource's properties (fewer or shorter Tags)."
             )
+
+    def _setup_polling(self) -> None:
+        self.check_poll_input(self.state)
+        self._event["CrHelperData"] = self.Data
+        self._event["CrHelperPoll"] = True
+        self._event[STATE_KEY] = dict(self.state)
         self._event["CrHelperRule"] = self._put_rule()
         self._event["CrHelperPermission"] = self._add_permission(self._event["CrHelperRule"])
         self._put_targets(self._context.function_name)

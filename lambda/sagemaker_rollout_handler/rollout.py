@@ -53,6 +53,13 @@ class Plan:
     bakes: tuple[int, ...]
     #: Epoch seconds after which the request gives up and answers FAILED.
     deadline: float
+    #: CloudFormation's RequestId: the endpoint is tagged with it before Create/UpdateEndpoint,
+    #: so the same request delivered again knows what it already did.
+    request_id: str = ""
+
+
+#: The tag that records which request last created or deployed to the endpoint.
+REQUEST_TAG = "sagemaker-rollout:request"
 
 
 def run(
@@ -64,10 +71,12 @@ def run(
     budget_end: float,
     check_config: bool = True,
     resume_at: float | None = None,
+    first: bool = False,
 ) -> Outcome:
     """Move the endpoint towards the goal until done, failed, or `budget_end` (epoch seconds).
     `check_config`: look up the goal's EndpointConfig first (once per request is enough).
-    `resume_at`: the first look is not before then (a previous loop just looked)."""
+    `resume_at`: the first look is not before then (a previous loop just looked).
+    `first`: the request's first delivery (or a re-delivery of it): read the request tag."""
     goal = plan.goal
     config_exists = True
     if check_config and goal.config_name is not None:
@@ -78,8 +87,16 @@ def run(
         clock.sleep(max(0.0, resume_at - clock.now()))
     while True:
         observed = endpoints.describe(goal.endpoint_name)
+        if first and observed is not None and goal.present:
+            progress = _already_done(plan, observed, progress, endpoints)
+        first = False
         if progress.previous_config is None and observed is not None:
             progress = replace(progress, previous_config=observed.config_name)
+        if observed is not None and observed.pending_config_name == goal.config_name:
+            # Our deployment is in flight (whoever's call started it): never deploy it twice.
+            progress = replace(progress, issued=True)
+            if observed.status == "Updating" and observed.phases:
+                progress = replace(progress, last_phase=observed.phase_summary())
         step = decide(goal, observed, progress, config_exists=config_exists)
         _log(goal, observed, step, progress)
         if isinstance(step, Finish):
@@ -87,7 +104,7 @@ def run(
         if isinstance(step, Fail):
             return Failed(step.reason, progress)
         if isinstance(step, Call):
-            outcome = _act(step, plan, endpoints)
+            outcome = _act(step, plan, endpoints, observed)
             if isinstance(outcome, Failed):
                 return replace(outcome, progress=progress)
             if outcome is None:
@@ -109,24 +126,65 @@ def run(
         clock.sleep(delay)
 
 
-def _act(step: Call, plan: Plan, endpoints: Endpoints) -> Failed | Wait | None:
+def _already_done(
+    plan: Plan, observed: Observation, progress: Progress, endpoints: Endpoints
+) -> Progress:
+    """A request delivered again: what its earlier delivery did, from the request tag."""
+    if not plan.request_id or not observed.endpoint_arn:
+        return progress
+    marker = endpoints.tags(observed.endpoint_arn).get(REQUEST_TAG, "")
+    if marker == f"{plan.request_id}:create":
+        return replace(progress, issued=True, created=True)
+    if marker == f"{plan.request_id}:update":
+        return replace(progress, issued=True)
+    return progress
+
+
+def _act(
+    step: Call, plan: Plan, endpoints: Endpoints, observed: Observation | None
+) -> Failed | Wait | None:
     """Make the call; None when SageMaker accepted it, Wait when it refused only because the
     endpoint is busy (a race with another change: look again later)."""
     goal = plan.goal
     try:
         if step.action == "create":
-            endpoints.create(plan.create_params)
+            endpoints.create(_with_request_tag(plan, "create"))
         elif step.action == "update":
+            if plan.request_id and observed is not None and observed.endpoint_arn:
+                endpoints.add_tags(observed.endpoint_arn,
+                                   {REQUEST_TAG: f"{plan.request_id}:update"})
             endpoints.update(plan.update_params)
         else:
             endpoints.delete(goal.endpoint_name)
     except SageMakerError as error:
         if is_in_progress_refusal(error):
             return Wait("SageMaker refused because the endpoint is busy")
+        if step.action == "create" and _created_by_us(error, plan, endpoints):
+            # botocore retried a CreateEndpoint whose first answer was lost (a 5xx after the
+            # endpoint was made): the endpoint carries this request's tag, so it is ours.
+            return None
         return Failed(_refused(goal, error))
     logger.info({"message": "called SageMaker", "action": step.action,
                  "endpoint": goal.endpoint_name, "config": goal.config_name})
     return None
+
+
+def _with_request_tag(plan: Plan, action: str) -> dict[str, Any]:
+    params = dict(plan.create_params)
+    if plan.request_id:
+        tags = [tag for tag in params.get("Tags", []) if tag["Key"] != REQUEST_TAG]
+        params["Tags"] = [*tags, {"Key": REQUEST_TAG, "Value": f"{plan.request_id}:{action}"}]
+    return params
+
+
+def _created_by_us(error: SageMakerError, plan: Plan, endpoints: Endpoints) -> bool:
+    if not error.message.startswith("Cannot create already existing endpoint"):
+        return False
+    observed = endpoints.describe(plan.goal.endpoint_name)
+    if observed is None or not plan.request_id:
+        return False
+    marker = endpoints.tags(observed.endpoint_arn).get(REQUEST_TAG)
+    return marker == f"{plan.request_id}:create"
 
 
 def _attributes(goal: Goal, observed: Observation | None) -> dict[str, str]:

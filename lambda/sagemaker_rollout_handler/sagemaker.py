@@ -76,6 +76,17 @@ class Endpoints:
                 return
             raise _wrap("DeleteEndpoint", error) from error
 
+    def tags(self, arn: str) -> dict[str, str]:
+        try:
+            answer = self._client.list_tags(ResourceArn=arn, MaxResults=100)
+        except ClientError as error:
+            raise _wrap("ListTags", error) from error
+        return {tag["Key"]: tag.get("Value", "") for tag in answer.get("Tags", [])}
+
+    def add_tags(self, arn: str, tags: Mapping[str, str]) -> None:
+        pairs = [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+        self._call("AddTags", self._client.add_tags, {"ResourceArn": arn, "Tags": pairs})
+
     def sync_tags(self, arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
         """Make the endpoint's tags managed by the stack go from `old` to `new`."""
         removed = sorted(set(old) - set(new))

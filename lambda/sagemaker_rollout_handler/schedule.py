@@ -71,6 +71,10 @@ def seconds_until_next_check(
     if any(phase.status == "Deleting" for phase in phases):
         return DENSE_INTERVAL
     if bakes and all(phase.status == "Baking" for phase in phases):
-        earliest_change = max(phase.start_time for phase in phases) + bakes[0]
-        return max(MIN_INTERVAL, earliest_change - now)
+        # The bake ends at its start plus one of the declared lengths: look at the next of those
+        # moments still ahead (a bake is never the last phase, so no close watch after it).
+        started = max(phase.start_time for phase in phases)
+        ahead = [started + length for length in bakes if started + length > now]
+        if ahead:
+            return max(MIN_INTERVAL, min(ahead) - now)
     return SPARSE_INTERVAL

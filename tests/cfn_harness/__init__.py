@@ -88,3 +88,4 @@ __all__ = [
     "secrets_of_url",
     "virtual_sleeps",
 ]
+

@@ -1,0 +1,534 @@
+"""Simulated deployments: the real handler, crhelper, the CloudFormation/EventBridge harness and
+the SageMaker emulator on one virtual clock; and the baselines computed on the same timelines.
+
+Deployments are simulated end to end, as the test suite does (tests/test_lifecycle.py): the real
+handler (``sagemaker_rollout_handler.index.build_resource``) behind crhelper, driven by the
+CloudFormation/EventBridge harness (tests/cfn_harness: moto for the polling rule, the HTTPS
+response server, the polling rule firing every 60 s), against the SageMaker emulator
+(tests/sagemaker_emulator), everything on one virtual clock. Every figure here is in virtual
+(simulated) seconds.
+
+Per scenario (strategy x {success, alarm rollback}), one endpoint is created, then updated
+``deployments`` times to a new EndpointConfig. For each update:
+
+* detection latency = virtual arrival of the response PUT at the ResponseURL minus the moment the
+  emulator's timeline reached its terminal state (``Timeline.end``: InService on the new config,
+  or back on the old one after the rollback);
+* DescribeEndpoint calls (the emulator's call log), Lambda invocations, billed Lambda seconds
+  (each invocation's virtual duration rounded up to 1 ms, at least 1 ms, as Lambda bills);
+* overlapping invocations (an invocation still running when the next one starts; the harness
+  also refuses an invocation that outlives the rule's next firing).
+
+On the same timelines (the emulator's, recorded), two baselines are computed exactly:
+
+* ``waiter``: a fixed 30 s poller, as the boto3 waiter ``endpoint_in_service``, the SageMaker
+  Python SDK and Terraform do: DescribeEndpoint right after UpdateEndpoint and every 30 s until a
+  terminal status; billed the whole time if it runs in a Lambda;
+* ``crhelper``: crhelper's default polling: UpdateEndpoint in the first invocation, then one
+  short invocation with one DescribeEndpoint per firing of the 1-minute rule.
+
+Scenarios run in worker processes (``run_scenarios``), each with its own harness servers and
+emulator; a scenario's result depends only on the seed, not on the worker that ran it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import itertools
+import logging
+import math
+import multiprocessing
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from cfn_harness import (
+    CloudFormationStack,
+    HarnessServers,
+    HarnessViolation,
+    Invocation,
+    Response,
+    preserved_logging,
+    running_servers,
+)
+from sagemaker_emulator import SageMakerEmulator, Timeline, Timings, VirtualClock
+
+Json = dict[str, Any]
+
+ENDPOINT = "bench-endpoint"
+ALARM = "bench-endpoint-invocation-5xx"
+#: Instances of the endpoint's one variant (ml.m5.xlarge).
+INSTANCES = 4
+
+#: SageMaker's durations, seeded-random per operation (uniform in the range). These are the
+#: emulator's documented defaults (tests/sagemaker_emulator/timeline.py, *unverified* plausible
+#: magnitudes): create / provision a fleet or a batch 4-8 min, traffic shift 10-30 s, terminate
+#: the old fleet or batch 1-2 min, roll back 1-3 min.
+TIMINGS = Timings(
+    create=(240.0, 480.0),
+    provision=(240.0, 480.0),
+    traffic_shift=(10.0, 30.0),
+    terminate=(60.0, 120.0),
+    rollback=(60.0, 180.0),
+)
+
+#: The baselines' polling periods (seconds).
+WAITER_PERIOD = 30.0
+CRHELPER_PERIOD = 60.0
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One deployment strategy, as ``RolloutEndpoint`` renders it (API shapes), with the bake an
+    alarm trips in for its rollback scenario."""
+
+    name: str
+    summary: str
+    deployment: Json  # DeploymentConfig without AutoRollbackConfiguration
+    alarm_phase: str  # sagemaker_emulator.ALARM_PHASES
+    bake_seconds: int
+    bakes: int  # how many phases of that kind (linear steps, rolling batches)
+
+    def deployment_config(self) -> Json:
+        return {**self.deployment,
+                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": ALARM}]}}
+
+
+def _blue_green(routing: Json, termination_wait: int) -> Json:
+    # MaximumExecutionTimeoutInSeconds: what the construct sends by default, the largest that fits
+    # (3600 s ServiceTimeout - 90 s handler margin - 300 s rollback allowance).
+    return {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing,
+                                      "TerminationWaitInSeconds": termination_wait,
+                                      "MaximumExecutionTimeoutInSeconds": 3210}}
+
+
+STRATEGIES: tuple[Strategy, ...] = (
+    Strategy(
+        "all-at-once", "blue/green ALL_AT_ONCE, final bake (termination wait) 5 min",
+        _blue_green({"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}, 300),
+        "final-bake", 300, 1,
+    ),
+    Strategy(
+        "canary", "blue/green CANARY 1 of 4 instances, bake 10 min, termination wait 5 min",
+        _blue_green({"Type": "CANARY", "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                     "WaitIntervalInSeconds": 600}, 300),
+        "canary-bake", 600, 1,
+    ),
+    Strategy(
+        "linear", "blue/green LINEAR 25% steps (4 steps) x 5 min bake, termination wait 5 min",
+        _blue_green({"Type": "LINEAR",
+                     "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+                     "WaitIntervalInSeconds": 300}, 300),
+        "linear-bake", 300, 4,
+    ),
+    Strategy(
+        # Two batches: every batch provisions (4-8 min) and bakes, and the construct's time
+        # budget (README, "Rolling") leaves room for two 5-minute-bake batches in one hour.
+        "rolling", "rolling, batches of 2 of 4 instances (2 batches) x 5 min bake",
+        {"RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 2},
+                                 "WaitIntervalInSeconds": 300,
+                                 "MaximumExecutionTimeoutInSeconds": 2610}},
+        "rolling-bake", 300, 2,
+    ),
+)
+OUTCOMES = ("success", "alarm")
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+def billed_seconds(invocations: Iterable[Invocation]) -> float:
+    """Lambda's bill: each invocation's duration rounded up to the millisecond, at least 1 ms."""
+    total_ms = 0
+    for invocation in invocations:
+        ms = math.ceil(round(invocation.duration * 1000, 6))
+        total_ms += max(1, ms)
+    return total_ms / 1000
+
+
+def overlapping(invocations: Sequence[Invocation]) -> int:
+    """Invocations still running when the next one started."""
+    return sum(1 for earlier, later in itertools.pairwise(invocations)
+               if earlier.ended_at > later.started_at + 1e-9)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What a baseline poller would have done on one timeline."""
+
+    latency: float
+    describe_calls: int
+    invocations: int | None  # None: one long-running process (no Lambda polling)
+    billed_seconds: float
+
+
+def waiter_baseline(accepted: float, end: float, period: float = WAITER_PERIOD) -> Baseline:
+    """A fixed-period poller: DescribeEndpoint at ``accepted`` (right after UpdateEndpoint, as
+    botocore's waiter does) and every ``period`` s until it sees the terminal state (at or after
+    ``end``); billed all along when it runs in a Lambda."""
+    polls = max(0, math.ceil((end - accepted) / period - 1e-9))
+    detected = accepted + polls * period
+    return Baseline(detected - end, polls + 1, None, math.ceil((detected - accepted) * 1000) / 1000)
+
+
+def crhelper_baseline(sent: float, end: float, period: float = CRHELPER_PERIOD) -> Baseline:
+    """crhelper's default: the request's invocation calls UpdateEndpoint and returns; its rule
+    fires every ``period`` s from then; each firing is a short invocation with one
+    DescribeEndpoint. Billed 1 ms per invocation, the same virtual-time rule as ours."""
+    polls = max(1, math.ceil((end - sent) / period - 1e-9))
+    detected = sent + polls * period
+    return Baseline(detected - end, polls, polls + 1, (polls + 1) / 1000)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One request that waited for SageMaker (an update, or the initial create)."""
+
+    scenario: str
+    request: str  # Create | Update
+    status: str  # the answer to CloudFormation
+    outcome: str  # the emulator's: created | deployed | rolled-back | ...
+    duration: float  # SageMaker's: accepted -> terminal
+    latency: float
+    describe_calls: int
+    invocations: int
+    billed_seconds: float
+    overlaps: int
+    waiter: Baseline
+    crhelper: Baseline
+
+
+@dataclass(frozen=True)
+class Immediate:
+    """A request that needs no waiting: it must be answered in the first invocation."""
+
+    kind: str
+    status: str
+    invocations: int
+    polled: bool
+    elapsed: float
+    describe_calls: int
+
+
+@dataclass
+class ScenarioRun:
+    strategy: str
+    outcome: str
+    seed: int
+    deployments: list[Deployment] = field(default_factory=list)
+    creates: list[Deployment] = field(default_factory=list)
+    immediates: list[Immediate] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    real_seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.strategy}/{self.outcome}"
+
+
+# --- simulation --------------------------------------------------------------------------------
+
+
+def _props(config: str, strategy: Strategy, **extra: Any) -> Json:
+    return {"EndpointName": ENDPOINT, "EndpointConfigName": config,
+            "DeploymentConfig": strategy.deployment_config(), **extra}
+
+
+class Simulator:
+    """The harness servers, one emulator and one boto3 client, reused across scenarios."""
+
+    def __init__(self, servers: HarnessServers, emulator: SageMakerEmulator) -> None:
+        self.servers = servers
+        self.emulator = emulator
+        self.sagemaker: Any = boto3.client(
+            "sagemaker", endpoint_url=emulator.url, region_name="us-east-1",
+            aws_access_key_id="x", aws_secret_access_key="x",
+            config=Config(retries={"mode": "standard", "max_attempts": 8}))
+
+    def run(self, strategy: Strategy, outcome: str, deployments: int, seed: int) -> ScenarioRun:
+        real_start = time.perf_counter()
+        rng = random.Random(f"{seed}/{strategy.name}/{outcome}")
+        emulator_seed = rng.getrandbits(32)
+        result = ScenarioRun(strategy.name, outcome, emulator_seed)
+        clock = VirtualClock()
+        self.emulator.reset(clock, timings=TIMINGS, seed=emulator_seed)
+        harness = self.servers.fresh(clock)
+        configs = [f"{ENDPOINT}-config-{i}" for i in range(deployments + 1)]
+        for name in configs:
+            self.sagemaker.create_endpoint_config(
+                EndpointConfigName=name,
+                ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "model",
+                                     "InitialInstanceCount": INSTANCES,
+                                     "InstanceType": "ml.m5.xlarge"}])
+        from sagemaker_rollout_handler.index import build_resource
+
+        try:
+            with harness.virtual_sleeps():
+                with preserved_logging():
+                    resource = build_resource(
+                        sagemaker_client=self.sagemaker, events_client=harness.events_client,
+                        lambda_client=harness.lambda_client, clock=clock)
+                stack = harness.stack(resource)
+                self._deployments(stack, strategy, outcome, configs, rng, result)
+                self._immediates(stack, strategy, result)
+                harness.logs.clear()
+            harness.finish()
+        except HarnessViolation as violation:
+            result.violations.append(str(violation))
+        if self.emulator.invariant_violations():
+            result.unexpected.append(f"emulator invariants: {self.emulator.invariant_violations()}")
+        if self.emulator.internal_errors:
+            result.unexpected.append(f"emulator errors: {self.emulator.internal_errors}")
+        result.real_seconds = time.perf_counter() - real_start
+        return result
+
+    def _deployments(self, stack: CloudFormationStack, strategy: Strategy, outcome: str,
+                     configs: list[str], rng: random.Random, result: ScenarioRun) -> None:
+        response = self._measured(stack, lambda: stack.create(_props(configs[0], strategy)))
+        result.creates.append(self._deployment(result, response[0], response[1], "created"))
+        for config in configs[1:]:
+            expected = "deployed"
+            if outcome == "alarm":
+                expected = "rolled-back"
+                self.emulator.faults.trip_alarm(
+                    ENDPOINT, strategy.alarm_phase,
+                    after=rng.uniform(1.0, strategy.bake_seconds - 1.0),
+                    index=rng.randrange(strategy.bakes) if strategy.bakes > 1 else None)
+            update, calls = self._measured(
+                stack, functools.partial(stack.update, _props(config, strategy)))
+            result.deployments.append(self._deployment(result, update, calls, expected))
+            if not update.succeeded:
+                # CloudFormation rolls the stack back: the previous properties again, while
+                # SageMaker already serves them.
+                result.immediates.append(self._immediate(
+                    stack, "rollback to the config already serving", stack.rollback))
+            if stack.logs is not None:
+                stack.logs.clear()  # the records are not needed; keep memory flat
+
+    def _immediates(self, stack: CloudFormationStack, strategy: Strategy,
+                    result: ScenarioRun) -> None:
+        current = dict(stack.properties or {})
+        result.immediates.append(self._immediate(
+            stack, "update that changes nothing SageMaker serves (tags only)",
+            lambda: stack.update({**current, "Tags": [{"Key": "benchmark", "Value": "tags"}]})))
+        self.emulator.faults.delete_endpoint_out_of_band(ENDPOINT)
+        result.immediates.append(self._immediate(
+            stack, "delete of an endpoint that is gone", stack.delete))
+
+    def _measured(self, stack: CloudFormationStack,
+                  send: Callable[[], Response]) -> tuple[Response, int]:
+        before = len(self.emulator.calls)
+        response = send()
+        calls = sum(1 for call in self.emulator.calls[before:]
+                    if call.operation == "DescribeEndpoint")
+        return response, calls
+
+    def _immediate(self, stack: CloudFormationStack, kind: str,
+                   send: Callable[[], Response]) -> Immediate:
+        response, calls = self._measured(stack, send)
+        return Immediate(kind, response.status, len(response.invocations), response.polled,
+                         response.elapsed, calls)
+
+    def _deployment(self, result: ScenarioRun, response: Response, describe_calls: int,
+                    expected: str) -> Deployment:
+        finished = self.emulator.finished_operations(ENDPOINT)
+        timeline: Timeline | None = finished[-1] if finished else None
+        if timeline is None or timeline.started < response.sent_at - 1e-9:
+            raise RuntimeError(f"{result.name}: no finished SageMaker operation for {response}")
+        if timeline.outcome != expected:
+            result.unexpected.append(f"{response.request_type}: SageMaker {timeline.outcome}, "
+                                     f"expected {expected} ({timeline.failure_reason})")
+        want = "SUCCESS" if expected in ("created", "deployed") else "FAILED"
+        if response.status != want:
+            result.unexpected.append(f"{response}: expected {want}")
+        return Deployment(
+            scenario=result.name,
+            request=response.request_type,
+            status=response.status,
+            outcome=timeline.outcome,
+            duration=timeline.end - timeline.started,
+            latency=response.arrived_at - timeline.end,
+            describe_calls=describe_calls,
+            invocations=len(response.invocations),
+            billed_seconds=billed_seconds(response.invocations),
+            overlaps=overlapping(response.invocations),
+            waiter=waiter_baseline(timeline.started, timeline.end),
+            crhelper=crhelper_baseline(response.sent_at, timeline.end),
+        )
+
+
+Scenario = tuple[str, str]  # (strategy name, outcome)
+
+_worker: Simulator | None = None
+
+
+def _start_worker() -> None:
+    """Process-pool initializer: this process's harness servers and emulator, stopped at exit."""
+    global _worker
+    # crhelper configures the root logger on its first invocation (basicConfig to stderr when
+    # the root has no handler): give it a silent one. The harness captures the records anyway.
+    logging.getLogger().addHandler(logging.NullHandler())
+    stack = contextlib.ExitStack()
+    servers = stack.enter_context(running_servers())
+    emulator = stack.enter_context(SageMakerEmulator(VirtualClock()))
+    atexit.register(stack.close)
+    _worker = Simulator(servers, emulator)
+
+
+def _run_in_worker(scenario: Scenario, deployments: int, seed: int) -> ScenarioRun:
+    if _worker is None:
+        _start_worker()
+    assert _worker is not None
+    strategy = next(s for s in STRATEGIES if s.name == scenario[0])
+    return _worker.run(strategy, scenario[1], deployments, seed)
+
+
+def scenarios() -> list[Scenario]:
+    return [(strategy.name, outcome) for strategy in STRATEGIES for outcome in OUTCOMES]
+
+
+def run_scenarios(deployments: int, seed: int, workers: int,
+                  log: Callable[[str], None]) -> list[ScenarioRun]:
+    """Every scenario, on ``workers`` processes (1: in this process); results in scenario order."""
+    todo = scenarios()
+
+    def report(run: ScenarioRun) -> None:
+        log(f"  {run.name:<22} {len(run.deployments)} deployments in "
+            f"{run.real_seconds:.1f} s real time"
+            + (f"; {len(run.violations)} harness violation(s)" if run.violations else ""))
+
+    if workers <= 1:
+        runs = []
+        for scenario in todo:
+            runs.append(_run_in_worker(scenario, deployments, seed))
+            report(runs[-1])
+        return runs
+    done: dict[Scenario, ScenarioRun] = {}
+    # spawn: a fresh interpreter per worker (no inherited server threads or locks).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_start_worker) as pool:
+        # Longest first (successful deployments wait longest), for an even load.
+        ordered = sorted(todo, key=lambda s: s[1] != "success")
+        futures = {pool.submit(_run_in_worker, s, deployments, seed): s for s in ordered}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            report(done[futures[future]])
+    return [done[s] for s in todo]
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100): the smallest value with at least p% at or below."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def distribution(values: Sequence[float]) -> Json:
+    if not values:
+        return {"p50": None, "p95": None, "max": None, "mean": None}
+    return {"p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
+            "max": round(max(values), 3), "mean": round(sum(values) / len(values), 3)}
+
+
+def mean(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return round(sum(items) / len(items), 3) if items else None
+
+
+def ratio(ours: float | None, theirs: float | None) -> float | None:
+    if ours is None or theirs is None or theirs == 0:
+        return None
+    return round(ours / theirs, 3)
+
+
+def aggregate(label: str, deployments: Sequence[Deployment]) -> Json:
+    """Per-deployment figures of ours and of both baselines, and the ours/baseline ratios."""
+    ours: Json = {
+        "latency": distribution([d.latency for d in deployments]),
+        "describe_calls": mean(d.describe_calls for d in deployments),
+        "invocations": mean(d.invocations for d in deployments),
+        "billed_seconds": mean(d.billed_seconds for d in deployments),
+        "overlaps": sum(d.overlaps for d in deployments),
+    }
+    waiter: Json = {
+        "latency": distribution([d.waiter.latency for d in deployments]),
+        "describe_calls": mean(d.waiter.describe_calls for d in deployments),
+        "billed_seconds": mean(d.waiter.billed_seconds for d in deployments),
+    }
+    crhelper: Json = {
+        "latency": distribution([d.crhelper.latency for d in deployments]),
+        "describe_calls": mean(d.crhelper.describe_calls for d in deployments),
+        "invocations": mean(d.crhelper.invocations or 0 for d in deployments),
+        "billed_seconds": mean(d.crhelper.billed_seconds for d in deployments),
+    }
+
+    def ratios(base: Json) -> Json:
+        return {
+            "latency_p50": ratio(ours["latency"]["p50"], base["latency"]["p50"]),
+            "latency_p95": ratio(ours["latency"]["p95"], base["latency"]["p95"]),
+            "latency_max": ratio(ours["latency"]["max"], base["latency"]["max"]),
+            "describe_calls": ratio(ours["describe_calls"], base["describe_calls"]),
+            "billed_seconds": ratio(ours["billed_seconds"], base["billed_seconds"]),
+        }
+
+    return {
+        "scenario": label,
+        "deployments": len(deployments),
+        "sagemaker_duration": distribution([d.duration for d in deployments]),
+        "statuses": sorted({f"{d.status}/{d.outcome}" for d in deployments}),
+        "ours": ours,
+        "waiter_30s": waiter,
+        "crhelper_60s": crhelper,
+        "ratio_vs_waiter_30s": ratios(waiter),
+        "ratio_vs_crhelper_60s": ratios(crhelper),
+    }
+
+
+def summarise(runs: Sequence[ScenarioRun]) -> Json:
+    scenarios = [aggregate(run.name, run.deployments) for run in runs]
+    strategies = [aggregate(strategy.name, [d for run in runs if run.strategy == strategy.name
+                                            for d in run.deployments])
+                  for strategy in STRATEGIES]
+    creates = aggregate("create", [d for run in runs for d in run.creates])
+    immediates: dict[str, Json] = {}
+    for run in runs:
+        for item in run.immediates:
+            entry = immediates.setdefault(item.kind, {
+                "requests": 0, "answered_in_first_invocation": 0, "max_invocations": 0,
+                "max_elapsed": 0.0, "max_describe_calls": 0, "statuses": []})
+            entry["requests"] += 1
+            entry["answered_in_first_invocation"] += int(item.invocations == 1
+                                                         and not item.polled)
+            entry["max_invocations"] = max(entry["max_invocations"], item.invocations)
+            entry["max_elapsed"] = round(max(entry["max_elapsed"], item.elapsed), 3)
+            entry["max_describe_calls"] = max(entry["max_describe_calls"], item.describe_calls)
+            if item.status not in entry["statuses"]:
+                entry["statuses"].append(item.status)
+    return {
+        "scenarios": scenarios,
+        "strategies": strategies,
+        "create": creates,
+        "no_wait_requests": immediates,
+        "unexpected": {run.name: run.unexpected for run in runs if run.unexpected},
+        "harness_violations": {run.name: run.violations for run in runs if run.violations},
+        "overlapping_invocations": sum(d.overlaps for run in runs
+                                       for d in [*run.deployments, *run.creates])
+        + sum(1 for run in runs for v in run.violations if "concurrent invocation" in v),
+        "real_seconds": round(sum(run.real_seconds for run in runs), 1),
+    }
+
+

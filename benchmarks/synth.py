@@ -1,0 +1,251 @@
+"""Wall-clock figures: synth scaling (ours vs plain L1), the handler's cold import from the bundled
+asset, and the asset's size.
+
+Synth: ``App`` + ``Stack`` + N endpoints built and ``app.synth()``-ed, timed together (wall clock,
+best of ``repeats``, after one warm-up synth of each kind so that jsii's start-up is not counted).
+Both kinds get the same variant (4 x ml.m5.xlarge) and the same canary deployment config;
+bundling is skipped for both (context ``aws:cdk:bundling-stacks: []``). Then ours once more at
+the largest size with real local bundling (every synth bundles: the asset hash is computed from
+the bundled output); its asset folder is kept for the import probe and the size figures.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.simulation import INSTANCES
+
+Json = dict[str, Any]
+
+# jsii prints a banner about the Node version on every start: not a result. Each variable is a
+# comma-separated list of the Node major versions to keep quiet about.
+for _banner in ("END_OF_LIFE", "DEPRECATED", "UNTESTED"):
+    os.environ.setdefault(f"JSII_SILENCE_WARNING_{_banner}_NODE_VERSION",
+                          ",".join(str(major) for major in range(14, 40)))
+
+@dataclass(frozen=True)
+class SynthCase:
+    kind: str  # ours | plain-l1
+    endpoints: int
+    bundling: bool
+
+
+def _build(case: SynthCase, outdir: str) -> Any:
+    """Build the app of ``case`` and synthesize it; return the cloud assembly."""
+    from aws_cdk import App, Duration, Stack
+    from aws_cdk import aws_sagemaker as sagemaker
+    from sagemaker_rollout import (
+        CapacitySize,
+        DeploymentStrategy,
+        ProductionVariant,
+        RolloutEndpoint,
+        TrafficRouting,
+    )
+
+    context: Json = {} if case.bundling else {"aws:cdk:bundling-stacks": []}
+    app = App(outdir=outdir, context=context)
+    stack = Stack(app, "Bench")
+    for i in range(case.endpoints):
+        if case.kind == "ours":
+            RolloutEndpoint(
+                stack, f"Endpoint{i}",
+                variants=[ProductionVariant.instances(
+                    model_name=f"model-{i}", instance_type="ml.m5.xlarge",
+                    initial_instance_count=INSTANCES)],
+                deployment=DeploymentStrategy.blue_green(
+                    traffic_routing=TrafficRouting.canary(
+                        size=CapacitySize.count(1), bake_time=Duration.minutes(10)),
+                    termination_wait=Duration.minutes(5)),
+            )
+        else:
+            config = sagemaker.CfnEndpointConfig(
+                stack, f"Config{i}",
+                production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name="AllTraffic", model_name=f"model-{i}",
+                    initial_instance_count=INSTANCES, instance_type="ml.m5.xlarge",
+                    initial_variant_weight=1)],
+            )
+            sagemaker.CfnEndpoint(
+                stack, f"Endpoint{i}",
+                endpoint_config_name=config.attr_endpoint_config_name,
+                deployment_config=sagemaker.CfnEndpoint.DeploymentConfigProperty(
+                    blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                        traffic_routing_configuration=(
+                            sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                                type="CANARY",
+                                canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(
+                                    type="INSTANCE_COUNT", value=1),
+                                wait_interval_in_seconds=600)),
+                        termination_wait_in_seconds=300,
+                        maximum_execution_timeout_in_seconds=3210)),
+            )
+    return app.synth()
+
+
+def _inspect(assembly: Any) -> Json:
+    """Resources, Lambda functions and file assets of the synthesized stack."""
+    directory = Path(assembly.directory)
+    template = json.loads((directory / "Bench.template.json").read_text())
+    resources = template.get("Resources", {})
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    manifest = json.loads((directory / "Bench.assets.json").read_text())
+    assets = [f for f in manifest.get("files", {}).values()
+              if f["source"].get("packaging") == "zip"]
+    asset_dirs = [directory / f["source"]["path"] for f in assets]
+    return {"resources": len(resources), "lambda_functions": len(functions),
+            "file_assets": len(assets), "asset_dirs": [str(p) for p in asset_dirs]}
+
+
+def time_synth(case: SynthCase, repeats: int) -> Json:
+    """Wall-clock seconds of building the app and ``app.synth()``: every run and the best."""
+    times: list[float] = []
+    info: Json = {}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
+            start = time.perf_counter()
+            assembly = _build(case, outdir)
+            times.append(time.perf_counter() - start)
+            info = _inspect(assembly)
+    info.pop("asset_dirs")
+    return {**asdict(case), "seconds": [round(t, 3) for t in times],
+            "best": round(min(times), 3), **info}
+
+
+def synth_scaling(sizes: Sequence[int], repeats: int, bundled_size: int,
+                  log: Callable[[str], None], *, warm_up: bool = True) -> tuple[Json, Path]:
+    """Ours vs plain L1 at each size (bundling skipped for both), then ours at ``bundled_size``
+    with real local bundling; returns the results and a copy of the bundled asset folder
+    (the caller removes its parent)."""
+    if warm_up:  # jsii's start and the first use of each construct class are not measured
+        for kind in ("ours", "plain-l1"):
+            with tempfile.TemporaryDirectory(prefix="bench-warmup-") as outdir:
+                _build(SynthCase(kind, 1, False), outdir)
+    rows: list[Json] = []
+    for size in sizes:
+        ours = time_synth(SynthCase("ours", size, False), repeats)
+        plain = time_synth(SynthCase("plain-l1", size, False), repeats)
+        rows.append({"endpoints": size, "ours": ours, "plain_l1": plain,
+                     "ratio": round(ours["best"] / plain["best"], 3)})
+        log(f"  {size:>3} endpoints: ours {ours['best']:.2f} s, plain L1 {plain['best']:.2f} s")
+    # Real local bundling (every synth bundles again: the asset hash is computed from the output).
+    keep = Path(tempfile.mkdtemp(prefix="bench-asset-"))
+    bundled_times: list[float] = []
+    info: Json = {}
+    for attempt in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
+            start = time.perf_counter()
+            assembly = _build(SynthCase("ours", bundled_size, True), outdir)
+            bundled_times.append(time.perf_counter() - start)
+            info = _inspect(assembly)
+            if attempt == 0:
+                (asset_dir,) = info["asset_dirs"]
+                shutil.copytree(asset_dir, keep / "asset")
+    info.pop("asset_dirs")
+    bundled = {"endpoints": bundled_size, "seconds": [round(t, 3) for t in bundled_times],
+               "first": round(bundled_times[0], 3), "best": round(min(bundled_times), 3),
+               **info}
+    same = [row for row in rows if row["endpoints"] == bundled_size]
+    if same:
+        bundled["bundling_adds"] = round(bundled["best"] - same[0]["ours"]["best"], 3)
+    log(f"  {bundled_size:>3} endpoints with local bundling: first {bundled['first']:.2f} s, "
+        f"best {bundled['best']:.2f} s")
+    return {"repeats": repeats, "sizes": rows, "bundled": bundled}, keep / "asset"
+
+
+# --- the handler's cold start and asset ------------------------------------------------------
+
+#: Run in a fresh interpreter from the asset folder: the whole import (boto3 and botocore
+#: included: the handler needs them, and in Lambda their import is part of every cold start),
+#: then, in another fresh interpreter, the handler's own share: boto3 (and the botocore modules
+#: the handler uses) imported first, untimed.
+_IMPORT_PROBE = """
+import json, sys, time
+if sys.argv[1] == "own":
+    import boto3, botocore.config, botocore.exceptions, botocore.session  # untimed
+start = time.perf_counter()
+import sagemaker_rollout_handler.index as index
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "file": index.__file__}))
+"""
+_IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def _probe(asset: Path, mode: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(asset)
+    # The asset ships no bytecode (bundling skips __pycache__) and Lambda's /var/task is
+    # read-only: its modules are compiled at every cold start. Keep it so here.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return subprocess.run([sys.executable, *flags, "-c", _IMPORT_PROBE, mode], cwd=asset, env=env,
+                          capture_output=True, text=True, check=True)
+
+
+def _timed(asset: Path, mode: str, repeats: int) -> list[float]:
+    times: list[float] = []
+    for _ in range(repeats):
+        answer = json.loads(_probe(asset, mode).stdout)
+        if not str(answer["file"]).startswith(str(asset)):
+            raise RuntimeError(f"imported {answer['file']}, not the asset's copy")
+        times.append(float(answer["seconds"]))
+    return times
+
+
+def cold_import(asset: Path, repeats: int) -> Json:
+    """``import sagemaker_rollout_handler.index`` from the bundled asset in fresh interpreters:
+    the whole import and the handler's own share (see ``_IMPORT_PROBE``), best of ``repeats``;
+    and, from one ``-X importtime`` run, the import's self time per top-level package."""
+    total = _timed(asset, "all", repeats)
+    own = _timed(asset, "own", repeats)
+    traced = _probe(asset, "all", "-X", "importtime")
+    # importtime prints each module after the modules it imported: the handler's tree is the
+    # run of lines that ends with its own top-level (unindented) line.
+    tree: list[tuple[str, float]] = []
+    for line in traced.stderr.splitlines():
+        match = _IMPORTTIME.match(line)
+        if match is None:
+            continue
+        name, self_ms = match.group(4), int(match.group(1)) / 1000
+        tree.append((name, self_ms))
+        if match.group(3) == "":
+            if name == "sagemaker_rollout_handler.index":
+                break
+            tree = []
+    by_package: dict[str, float] = {}
+    for name, self_ms in tree:
+        package = name.split(".")[0]
+        by_package[package] = by_package.get(package, 0.0) + self_ms
+    top = sorted(by_package.items(), key=lambda item: -item[1])
+    shown = dict(top[:5])
+    shown["other"] = sum(ms for _, ms in top[5:])
+    return {"repeats": repeats,
+            "total_seconds": [round(t, 4) for t in total],
+            "best_ms": round(min(total) * 1000, 1),
+            "own_seconds": [round(t, 4) for t in own],
+            "own_best_ms": round(min(own) * 1000, 1),
+            "self_ms_by_package": {name: round(ms, 1) for name, ms in shown.items()}}
+
+
+def asset_size(asset: Path) -> Json:
+    """Files and bytes of the bundled asset folder, and its size as a deflated zip (the CDK CLI
+    zips the folder when it publishes the asset)."""
+    files = [p for p in sorted(asset.rglob("*")) if p.is_file()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, path.relative_to(asset).as_posix())
+    packages = sorted({p.relative_to(asset).parts[0] for p in files})
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files),
+            "zipped_bytes": len(buffer.getvalue()), "top_level": packages}

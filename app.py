@@ -146,7 +146,7 @@ class ExampleEndpointStack(Stack):
         )
 
         # cdk-nag (AwsSolutions) findings of this example's own model role, each acknowledged
-        # for its one finding. The provider acknowledges its own (docs/security.md).
+        # for its one finding. The provider acknowledges its own (README, "Security").
         model_policy = execution_role.node.find_child("DefaultPolicy")
         Validations.of(model_policy).acknowledge(
             Acknowledgment(

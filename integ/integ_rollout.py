@@ -2,7 +2,7 @@
 """Integration test for a real AWS account: deploy an endpoint, update it by canary, check it.
 
 It cannot run in CI (no account); CI synthesizes it (tests/test_conformance.py). A maintainer runs
-it in two steps, as docs/integration.md says:
+it in two steps, as the README ("The integration test") says:
 
 1. ``-c integ:step=1``: the endpoint is created with model version 1;
 2. ``-c integ:step=2``: model version 2 is deployed by a blue/green canary (one instance for

@@ -1,6 +1,6 @@
 """The provider's IAM, read from the synthesized template: every statement, exactly.
 
-docs/security.md gives the reason for each statement; these tests pin them down so that a new
+The README ("Security") gives the reason for each statement; these tests pin them down so a new
 permission cannot slip in unnoticed.
 """
 

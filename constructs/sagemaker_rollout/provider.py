@@ -1,6 +1,6 @@
 """The custom-resource provider: one Lambda function per stack, shared by every RolloutEndpoint.
 
-Its IAM is least privilege, statement by statement (``docs/security.md`` says why each one is
+Its IAM is least privilege, statement by statement (the README, "Security", says why each one is
 needed and why it is scoped as it is). Every statement has a ``Sid`` so that tests, reviewers and
 cdk-nag acknowledgments can name it:
 
@@ -147,7 +147,7 @@ class RolloutProvider(Construct):
         )
         # UpdateEndpoint and CreateEndpoint are authorised against the endpoint-config ARN as
         # well as the endpoint ARN. The configs are named by CloudFormation, in a format it does
-        # not document, and replaced on every change: see docs/security.md.
+        # not document, and replaced on every change: see the README's Security section.
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="SageMakerEndpointConfigs",
@@ -241,7 +241,7 @@ class RolloutProvider(Construct):
                 polling_rules,
                 "crhelper's polling rules are named sagemaker-rollout-<hash of the stack id and "
                 "the resource's logical id>-<random>; the stack id is unknown at synth time, so "
-                "the rules are scoped by their name prefix (docs/security.md).",
+                "the rules are scoped by their name prefix (the README's Security section).",
             ),
             (
                 stack.format_arn(
@@ -250,7 +250,7 @@ class RolloutProvider(Construct):
                 "CreateEndpoint/UpdateEndpoint are authorised against the endpoint-config ARN "
                 "too; CloudFormation names each new config in an undocumented format, so configs "
                 "are scoped to this account and region; the same statement cannot reach another "
-                "endpoint, the endpoint ARNs are exact (docs/security.md).",
+                "endpoint, the endpoint ARNs are exact (the README's Security section).",
             ),
         ):
             Validations.of(policy).acknowledge(

@@ -1,4 +1,4 @@
-"""Benchmarks of sagemaker-rollout (docs/benchmark.md).
+"""Benchmarks of sagemaker-rollout (the README's Benchmark section).
 
 Importing the package puts the test-support packages of ``tests/`` (the SageMaker emulator and the
 CloudFormation harness) and the sources on ``sys.path``, as pytest's ``pythonpath`` setting does

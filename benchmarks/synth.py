@@ -1,12 +1,17 @@
 """Wall-clock figures: synth scaling (ours vs plain L1), the handler's cold import from the bundled
 asset, and the asset's size.
 
-Synth: ``App`` + ``Stack`` + N endpoints built and ``app.synth()``-ed, timed together (wall clock,
-best of ``repeats``, after one warm-up synth of each kind so that jsii's start-up is not counted).
-Both kinds get the same variant (4 x ml.m5.xlarge) and the same canary deployment config;
-bundling is skipped for both (context ``aws:cdk:bundling-stacks: []``). Then ours once more at
-the largest size with real local bundling (every synth bundles: the asset hash is computed from
-the bundled output); its asset folder is kept for the import probe and the size figures.
+Synth, in process: ``App`` + ``Stack`` + N endpoints built and ``app.synth()``-ed, timed together
+(wall clock, best of ``repeats``, after one warm-up synth of each kind so that jsii's start-up is
+not counted). Both kinds get the same variant (4 x ml.m5.xlarge) and the same canary deployment
+config; bundling is skipped for both (context ``aws:cdk:bundling-stacks: []``). Then ours once
+more at the largest size with real local bundling (every synth bundles: the asset hash is computed
+from the bundled output); its asset folder is kept for the import probe and the size figures.
+
+Synth, whole process (what ``cdk synth`` makes a user wait for, less the CLI's own start): a fresh
+``sys.executable benchmarks/synth_app.py ...`` per synth, which imports aws_cdk (starting jsii's
+Node runtime), builds the same app and synthesizes it into a temporary outdir; timed from spawn
+to exit.
 """
 
 from __future__ import annotations
@@ -45,59 +50,17 @@ class SynthCase:
 
 def _build(case: SynthCase, outdir: str) -> Any:
     """Build the app of ``case`` and synthesize it; return the cloud assembly."""
-    from aws_cdk import App, Duration, Stack
-    from aws_cdk import aws_sagemaker as sagemaker
-    from sagemaker_rollout import (
-        CapacitySize,
-        DeploymentStrategy,
-        ProductionVariant,
-        RolloutEndpoint,
-        TrafficRouting,
-    )
+    from benchmarks.synth_app import build
 
-    context: Json = {} if case.bundling else {"aws:cdk:bundling-stacks": []}
-    app = App(outdir=outdir, context=context)
-    stack = Stack(app, "Bench")
-    for i in range(case.endpoints):
-        if case.kind == "ours":
-            RolloutEndpoint(
-                stack, f"Endpoint{i}",
-                variants=[ProductionVariant.instances(
-                    model_name=f"model-{i}", instance_type="ml.m5.xlarge",
-                    initial_instance_count=INSTANCES)],
-                deployment=DeploymentStrategy.blue_green(
-                    traffic_routing=TrafficRouting.canary(
-                        size=CapacitySize.count(1), bake_time=Duration.minutes(10)),
-                    termination_wait=Duration.minutes(5)),
-            )
-        else:
-            config = sagemaker.CfnEndpointConfig(
-                stack, f"Config{i}",
-                production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name="AllTraffic", model_name=f"model-{i}",
-                    initial_instance_count=INSTANCES, instance_type="ml.m5.xlarge",
-                    initial_variant_weight=1)],
-            )
-            sagemaker.CfnEndpoint(
-                stack, f"Endpoint{i}",
-                endpoint_config_name=config.attr_endpoint_config_name,
-                deployment_config=sagemaker.CfnEndpoint.DeploymentConfigProperty(
-                    blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-                        traffic_routing_configuration=(
-                            sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
-                                type="CANARY",
-                                canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(
-                                    type="INSTANCE_COUNT", value=1),
-                                wait_interval_in_seconds=600)),
-                        termination_wait_in_seconds=300,
-                        maximum_execution_timeout_in_seconds=3210)),
-            )
-    return app.synth()
+    return build(case.kind, case.endpoints, case.bundling, INSTANCES, outdir)
 
 
 def _inspect(assembly: Any) -> Json:
     """Resources, Lambda functions and file assets of the synthesized stack."""
-    directory = Path(assembly.directory)
+    return _inspect_dir(Path(assembly.directory))
+
+
+def _inspect_dir(directory: Path) -> Json:
     template = json.loads((directory / "Bench.template.json").read_text())
     resources = template.get("Resources", {})
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
@@ -163,6 +126,67 @@ def synth_scaling(sizes: Sequence[int], repeats: int, bundled_size: int,
     log(f"  {bundled_size:>3} endpoints with local bundling: first {bundled['first']:.2f} s, "
         f"best {bundled['best']:.2f} s")
     return {"repeats": repeats, "sizes": rows, "bundled": bundled}, keep / "asset"
+
+
+# --- synth as a user runs it: a fresh process per synth ---------------------------------------
+
+#: The app script the fresh processes run (as ``cdk synth`` runs ``python3 app.py``).
+APP_SCRIPT = Path(__file__).resolve().parent / "synth_app.py"
+
+
+def _process_synth(case: SynthCase) -> tuple[float, Json]:
+    """Wall-clock seconds of a fresh ``sys.executable APP_SCRIPT ...`` process that imports
+    aws_cdk (starting jsii's Node runtime), builds the app of ``case`` and synthesizes it into a
+    temporary outdir, from spawn to exit; and what it synthesized."""
+    with tempfile.TemporaryDirectory(prefix="bench-process-") as outdir:
+        command = [sys.executable, str(APP_SCRIPT), case.kind, str(case.endpoints),
+                   "1" if case.bundling else "0", str(INSTANCES), outdir]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+        info = _inspect_dir(Path(outdir))
+    info.pop("asset_dirs")
+    return elapsed, info
+
+
+def whole_process_synth(sizes: Sequence[int], repeats: int, other_repeats: int,
+                        bundled_size: int, bundled_repeats: int,
+                        log: Callable[[str], None]) -> Json:
+    """Ours vs plain L1, each synth in a fresh process (bundling skipped for both), best of
+    ``repeats`` at the largest size and of ``other_repeats`` at the others, the two kinds
+    alternating; then ours at ``bundled_size`` with real local bundling."""
+    rows: list[Json] = []
+    for size in sizes:
+        runs = repeats if size == sizes[-1] else other_repeats
+        seconds: dict[str, list[float]] = {"ours": [], "plain-l1": []}
+        infos: dict[str, Json] = {}
+        for _ in range(runs):
+            for kind in seconds:
+                elapsed, infos[kind] = _process_synth(SynthCase(kind, size, False))
+                seconds[kind].append(elapsed)
+        ours, plain = ({**infos[kind], "seconds": [round(t, 3) for t in seconds[kind]],
+                        "best": round(min(seconds[kind]), 3)} for kind in ("ours", "plain-l1"))
+        rows.append({"endpoints": size, "runs": runs, "ours": ours, "plain_l1": plain,
+                     "ratio": round(ours["best"] / plain["best"], 3),
+                     "difference": round(ours["best"] - plain["best"], 3)})
+        log(f"  {size:>3} endpoints, fresh process: ours {ours['best']:.2f} s, "
+            f"plain L1 {plain['best']:.2f} s")
+    bundled_times: list[float] = []
+    info: Json = {}
+    for _ in range(bundled_repeats):
+        elapsed, info = _process_synth(SynthCase("ours", bundled_size, True))
+        bundled_times.append(elapsed)
+    bundled = {"endpoints": bundled_size, "seconds": [round(t, 3) for t in bundled_times],
+               "best": round(min(bundled_times), 3), **info}
+    same = [row for row in rows if row["endpoints"] == bundled_size]
+    if same:
+        bundled["ratio_to_plain_l1"] = round(bundled["best"] / same[0]["plain_l1"]["best"], 3)
+    log(f"  {bundled_size:>3} endpoints with local bundling, fresh process: "
+        f"best {bundled['best']:.2f} s")
+    return {"repeats": repeats, "other_repeats": other_repeats, "sizes": rows,
+            "bundled": bundled}
 
 
 # --- the handler's cold start and asset ------------------------------------------------------

@@ -34,7 +34,7 @@ from cfn_harness import (
     assert_no_secrets,
     preserved_logging,
 )
-from cfn_harness.tags import user_tags
+from cfn_harness.tags import HANDLER_TAG_PREFIX, user_tags
 from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
 
 Json = dict[str, Any]
@@ -135,7 +135,13 @@ def mutations(emulator: SageMakerEmulator, since: int = 0) -> list[str]:
 
 
 def successful(emulator: SageMakerEmulator, operation: str) -> list[Any]:
-    return [c for c in emulator.calls if c.operation == operation and c.error_code is None]
+    """The calls of ``operation`` that worked; for AddTags, those carrying the stack's own tags
+    (not only the handler's ``sagemaker-rollout:`` bookkeeping tag)."""
+    calls = [c for c in emulator.calls if c.operation == operation and c.error_code is None]
+    if operation == "AddTags":
+        calls = [c for c in calls if any(not t["Key"].startswith(HANDLER_TAG_PREFIX)
+                                         for t in c.params.get("Tags", []))]
+    return calls
 
 
 def run_until(clock: VirtualClock, condition: Callable[[], bool], *, limit: float = 3600) -> None:
@@ -978,3 +984,70 @@ def test_rename_rolled_back_by_the_stack_deletes_only_the_new_endpoint(
     assert describe(sagemaker_client, ENDPOINT) == ("InService", CONFIG_A)
     assert [c.params["EndpointName"] for c in emulator.calls
             if c.operation == "DeleteEndpoint"] == ["ep-renamed"]
+
+
+def test_rename_rolled_back_by_the_stack_goes_back_to_the_old_endpoint_and_cleanup_removes_the_new(
+    on_a: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    renamed = props(CONFIG_A, name="ep-renamed")
+    assert on_a.update(renamed).status == "SUCCESS"
+
+    # Another resource failed: the rollback Update names the old endpoint ("ep", still there: it
+    # is deleted only in cleanup after a success) under the new physical id. It is this
+    # resource's own endpoint, not a conflict.
+    rollback = on_a.update(props(CONFIG_A), old_properties=renamed, physical_id="ep-renamed")
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert rollback.physical_resource_id == ENDPOINT
+
+    cleanup = on_a.delete(renamed, physical_id="ep-renamed")
+    assert cleanup.status == "SUCCESS", cleanup.reason
+    assert not exists(emulator, "ep-renamed")
+    assert describe(sagemaker_client, ENDPOINT) == ("InService", CONFIG_A)
+
+
+def test_a_change_of_case_only_in_the_name_keeps_the_physical_id_so_nothing_is_deleted(
+    on_a: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    response = on_a.update(props(CONFIG_A, name=ENDPOINT.upper()))
+    assert response.status == "SUCCESS", response.reason
+    assert response.physical_resource_id == ENDPOINT  # no replacement, so no cleanup Delete
+    assert emulator.calls_to("DeleteEndpoint") == 0
+    assert describe(sagemaker_client, ENDPOINT) == ("InService", CONFIG_A)
+
+
+def test_a_delete_for_an_endpoint_another_resource_has_claimed_leaves_it_alone(
+    on_a: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    arn = sagemaker_client.describe_endpoint(EndpointName=ENDPOINT)["EndpointArn"]
+    # The endpoint was adopted under a new logical id (the construct moved): its request tag
+    # now names another owner.
+    sagemaker_client.add_tags(ResourceArn=arn, Tags=[
+        {"Key": "sagemaker-rollout:request", "Value": "other-request:claim:0123456789abcdef"}])
+
+    response = on_a.delete(props(CONFIG_A))
+
+    assert response.status == "SUCCESS", response.reason
+    assert emulator.calls_to("DeleteEndpoint") == 0
+    assert describe(sagemaker_client, ENDPOINT) == ("InService", CONFIG_A)
+
+
+def test_a_call_refused_for_good_after_create_answers_with_the_endpoint_so_delete_removes_it(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    make_configs(sagemaker_client, CONFIG_A)
+
+    injected: list[bool] = []
+
+    def refuse_describe_once_created(invocation: Any) -> None:
+        if exists(emulator, ENDPOINT) and not injected:
+            injected.append(True)
+            emulator.faults.error("DescribeEndpoint", "AccessDeniedException",
+                                  "User is not authorized to perform: sagemaker:DescribeEndpoint",
+                                  times=100)
+
+    response = stack.create(props(CONFIG_A), after_each=refuse_describe_once_created)
+
+    assert response.status == "FAILED"
+    assert response.physical_resource_id == ENDPOINT  # it made the endpoint: Delete removes it
+    assert f'"{ENDPOINT}"' in response.reason and "AccessDeniedException" in response.reason
+    assert "permissions" in response.reason

@@ -76,6 +76,8 @@ class Progress:
     previous_config: str | None = None
     #: The last phase of our deployment seen in PendingDeploymentSummary (for messages).
     last_phase: str | None = None
+    #: The endpoint was created or claimed by this very resource (its request tag says so).
+    owned: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def _towards_config(
         # Missing: created by this request, or recreated because it was deleted out of band
         # (restoring the declared state is what lets a later update or rollback succeed).
         return Call("create")
-    if goal.creates and not progress.issued:
+    if goal.creates and not progress.issued and not progress.owned:
         return Fail(
             f'Endpoint "{name}" already exists (status {observed.status}, EndpointConfig '
             f'"{observed.config_name}") and was not created by this stack. It was left untouched. '

@@ -16,6 +16,7 @@ CloudFormation always gets an answer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -42,6 +43,8 @@ LAMBDA_RESERVE = 30.0
 #: (60 s) between looks, the FAILED answer still arrives at least 30 s before CloudFormation's
 #: deadline. The construct's time budget (sagemaker_rollout.time_budget) counts with it.
 RESPONSE_MARGIN = 90.0
+#: Characters of the last deployment phase kept in the poll state (EventBridge input limit).
+PHASE_LIMIT = 300
 _ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
@@ -109,7 +112,8 @@ def _handle(
     state = resource.state
     plan = _plan(event, request, state)
     progress = Progress(issued=bool(state.get("issued")), created=bool(state.get("created")),
-                        previous_config=state.get("previous"), last_phase=state.get("phase"))
+                        owned=bool(state.get("owned")), previous_config=state.get("previous"),
+                        last_phase=state.get("phase"))
     if first:
         # Refuse, before any SageMaker call, a request too large to be waited for.
         resource.check_poll_input(state)
@@ -149,8 +153,10 @@ def _handle(
 
 def _carry(state: dict[str, Any], outcome: Pending) -> dict[str, Any]:
     """The poll state after this invocation: what was done travels to the next poll."""
+    phase = outcome.progress.last_phase
     return dict(state, issued=outcome.progress.issued, created=outcome.progress.created,
-                previous=outcome.progress.previous_config, phase=outcome.progress.last_phase)
+                owned=outcome.progress.owned, previous=outcome.progress.previous_config,
+                phase=phase[:PHASE_LIMIT] if phase else None)
 
 
 def _next_firing(state: dict[str, Any], now: float) -> float:
@@ -163,11 +169,13 @@ def _next_firing(state: dict[str, Any], now: float) -> float:
 
 def _initial_state(event: dict[str, Any], request: RolloutRequest, now: float) -> dict[str, Any]:
     kind = event["RequestType"]
-    target = str(event["PhysicalResourceId"]) if kind == "Delete" else request.endpoint_name
-    creates = not request.adopt_existing and (
-        kind == "Create"
-        or (kind == "Update" and request.endpoint_name != event.get("PhysicalResourceId"))
-    )
+    physical_id = str(event.get("PhysicalResourceId", ""))
+    # SageMaker's names are case-insensitive: a change of case only is the same endpoint, and
+    # keeps its physical id (a new one would make CloudFormation delete the endpoint in cleanup).
+    renamed = kind == "Update" and request.endpoint_name.lower() != physical_id.lower()
+    target = physical_id if kind == "Delete" or (kind == "Update" and not renamed) else (
+        request.endpoint_name)
+    creates = not request.adopt_existing and (kind == "Create" or renamed)
     old_tags: dict[str, str] = {}
     if kind == "Update":
         old = event.get("OldResourceProperties", {}).get("Tags") or []
@@ -199,7 +207,14 @@ def _plan(event: dict[str, Any], request: RolloutRequest, state: dict[str, Any])
         bakes=bake_lengths(deployment),
         deadline=float(state["deadline"]),
         request_id=str(event.get("RequestId", "")),
+        owner=owner_of(event),
     )
+
+
+def owner_of(event: dict[str, Any]) -> str:
+    """Which resource this is: a hash of the stack id and the logical id (tag-sized)."""
+    key = f"{event.get('StackId', '')}/{event.get('LogicalResourceId', '')}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _physical_id_on_failure(event: dict[str, Any]) -> str:

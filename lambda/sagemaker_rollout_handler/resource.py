@@ -20,6 +20,11 @@ crhelper 2.0.12 is in maintenance; each override below fixes one behaviour descr
   request delivered again whose rule exists is being waited for by polling: do nothing.
 - `_send`: crhelper cuts the Reason to its LAST 240 characters, losing the endpoint's name; we keep
   the beginning and fit the whole body in CloudFormation's 4096 bytes.
+- `_send` on crhelper's own FAILED paths (an exception outside our function, its timeout timer):
+  crhelper would send the physical id "None" (or "") and leave the polling rule behind, which
+  then answers a second time; we send the request's real physical id and remove the rule first.
+- `_timeout`: crhelper's reason is only "Execution timed out"; ours names the resource and says
+  what happens next.
 - `generate_physical_id`: crhelper invents `<stack>_<logical id>_<random>` for a failed Create;
   ours is a marker that can never be an endpoint name, so the Delete that follows touches nothing.
 - `_wait_for_cwlogs`: no 120 s sleep on Delete (the log group outlives the function).
@@ -230,6 +235,16 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
         reason: str = "",
         send_response: Any = _send_response,
     ) -> None:
+        if status is not None:
+            # crhelper's own FAILED paths: our function never set a physical id, and the polling
+            # rule (if any) would fire on and answer again.
+            if not self.PhysicalResourceId or str(self.PhysicalResourceId) == "None":
+                self.PhysicalResourceId = self._fallback_physical_id()
+            if self._event.get("CrHelperRule"):
+                try:
+                    self._remove_polling()
+                except Exception:  # the answer matters more than the clean-up
+                    logger.exception({"message": "could not remove the polling rule"})
         body = {
             "Status": status or self.Status,
             "PhysicalResourceId": str(self.PhysicalResourceId),
@@ -250,6 +265,24 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
             }
         )
         send_response(self._response_url, body, self._ssl_verify)
+
+    def _fallback_physical_id(self) -> str:
+        event = self._event
+        if event.get("PhysicalResourceId"):
+            return str(event["PhysicalResourceId"])
+        name = str(event.get("ResourceProperties", {}).get("EndpointName", ""))
+        if self.state.get("created") and name:
+            return name  # the Create made the endpoint: CloudFormation's Delete must remove it
+        return not_created_id(name or str(event.get("LogicalResourceId", "")))
+
+    def _timeout(self) -> None:
+        logger.error({"message": "the invocation is about to time out"})
+        self._send(
+            FAILED,
+            f"{self.LogicalResourceId}: the provider function ran out of time in this invocation "
+            "(a SageMaker call hung?). SageMaker goes on by itself; CloudFormation will roll back. "
+            "See the provider's log group, then deploy again.",
+        )
 
     def generate_physical_id(self, event: dict[str, Any]) -> str:
         name = str(event.get("ResourceProperties", {}).get("EndpointName", ""))

@@ -53,13 +53,37 @@ class Plan:
     bakes: tuple[int, ...]
     #: Epoch seconds after which the request gives up and answers FAILED.
     deadline: float
-    #: CloudFormation's RequestId: the endpoint is tagged with it before Create/UpdateEndpoint,
-    #: so the same request delivered again knows what it already did.
+    #: CloudFormation's RequestId: the endpoint is tagged with it (see `RequestTag`).
     request_id: str = ""
+    #: A hash of the stack id and logical id: which resource owns the endpoint.
+    owner: str = ""
 
 
-#: The tag that records which request last created or deployed to the endpoint.
+#: The tag that records which request of which resource last claimed the endpoint.
 REQUEST_TAG = "sagemaker-rollout:request"
+
+
+@dataclass(frozen=True)
+class RequestTag:
+    """`<RequestId>:<create|update|claim>:<owner>` on the endpoint. Written by each request that
+    works on the endpoint, at its first look (claim), at CreateEndpoint (create) and before
+    UpdateEndpoint (update). It tells a re-delivered request what it already did, a Create
+    whether an existing endpoint is this resource's own, a Delete whether the endpoint now
+    belongs to another resource, and a poll whether a newer request took over."""
+
+    request_id: str
+    action: str
+    owner: str
+
+    @staticmethod
+    def parse(value: str | None) -> RequestTag | None:
+        parts = (value or "").split(":")
+        if len(parts) != 3:
+            return None
+        return RequestTag(*parts)
+
+    def render(self) -> str:
+        return f"{self.request_id}:{self.action}:{self.owner}"
 
 
 def run(
@@ -77,7 +101,27 @@ def run(
     `check_config`: look up the goal's EndpointConfig first (once per request is enough).
     `resume_at`: the first look is not before then (a previous loop just looked).
     `first`: the request's first delivery (or a re-delivery of it): read the request tag."""
+    tracker = _Tracker(progress)
+    try:
+        return _loop(plan, tracker, endpoints, clock, budget_end, check_config, resume_at, first)
+    except SageMakerError as error:
+        return Failed(_call_failed(plan.goal, error), tracker.progress)
+
+
+@dataclass
+class _Tracker:
+    """The progress so far, readable when a call fails for good."""
+
+    progress: Progress
+
+
+def _loop(
+    plan: Plan, tracker: _Tracker, endpoints: Endpoints, clock: Clock, budget_end: float,
+    check_config: bool, resume_at: float | None, first: bool,
+) -> Outcome:
     goal = plan.goal
+    progress = tracker.progress
+    in_a_poll = not first
     config_exists = True
     if check_config and goal.config_name is not None:
         config_exists = endpoints.config_exists(goal.config_name)
@@ -86,10 +130,18 @@ def run(
             return Pending(progress, "nothing can change before the next poll", resume_at)
         clock.sleep(max(0.0, resume_at - clock.now()))
     while True:
+        tracker.progress = progress
         observed = endpoints.describe(goal.endpoint_name)
-        if first and observed is not None and goal.present:
-            progress = _already_done(plan, observed, progress, endpoints)
-        first = False
+        tag: RequestTag | None = None
+        if first and observed is not None:
+            tag = _read_tag(plan, observed, endpoints)
+            if not goal.present and tag is not None and tag.owner != plan.owner:
+                # A Delete for an endpoint that another resource has since claimed (adopted
+                # under a new logical id, or renamed onto): it is not ours to delete.
+                logger.info({"message": "endpoint belongs to another resource; left alone",
+                             "endpoint": goal.endpoint_name})
+                return Done({})
+            progress = _already_done(plan, tag, progress)
         if progress.previous_config is None and observed is not None:
             progress = replace(progress, previous_config=observed.config_name)
         if observed is not None and observed.pending_config_name == goal.config_name:
@@ -99,6 +151,13 @@ def run(
                 progress = replace(progress, last_phase=observed.phase_summary())
         step = decide(goal, observed, progress, config_exists=config_exists)
         _log(goal, observed, step, progress)
+        if first and goal.present and observed is not None and not isinstance(step, Fail):
+            _claim(plan, observed, tag, endpoints)
+        first = False
+        if in_a_poll and isinstance(step, Call) and step.action != "delete":
+            superseded = _superseded(plan, observed, endpoints)
+            if superseded:
+                return Failed(superseded, progress)
         if isinstance(step, Finish):
             return Done(_attributes(goal, observed))
         if isinstance(step, Fail):
@@ -126,18 +185,54 @@ def run(
         clock.sleep(delay)
 
 
-def _already_done(
-    plan: Plan, observed: Observation, progress: Progress, endpoints: Endpoints
-) -> Progress:
-    """A request delivered again: what its earlier delivery did, from the request tag."""
+def _read_tag(plan: Plan, observed: Observation, endpoints: Endpoints) -> RequestTag | None:
     if not plan.request_id or not observed.endpoint_arn:
+        return None
+    return RequestTag.parse(endpoints.tags(observed.endpoint_arn).get(REQUEST_TAG))
+
+
+def _already_done(plan: Plan, tag: RequestTag | None, progress: Progress) -> Progress:
+    """What the request tag says: this request delivered again (what it already did), or an
+    endpoint this resource made or claimed earlier."""
+    if tag is None or tag.owner != plan.owner:
         return progress
-    marker = endpoints.tags(observed.endpoint_arn).get(REQUEST_TAG, "")
-    if marker == f"{plan.request_id}:create":
+    progress = replace(progress, owned=True)
+    if tag.request_id != plan.request_id:
+        return progress
+    if tag.action == "create":
         return replace(progress, issued=True, created=True)
-    if marker == f"{plan.request_id}:update":
+    if tag.action == "update":
         return replace(progress, issued=True)
     return progress
+
+
+def _claim(
+    plan: Plan, observed: Observation, tag: RequestTag | None, endpoints: Endpoints
+) -> None:
+    """Mark the endpoint as being worked on by this request (unless it already is)."""
+    if not plan.request_id or not observed.endpoint_arn:
+        return
+    if tag is not None and tag.request_id == plan.request_id:
+        return
+    claim = RequestTag(plan.request_id, "claim", plan.owner)
+    endpoints.add_tags(observed.endpoint_arn, {REQUEST_TAG: claim.render()})
+
+
+def _superseded(
+    plan: Plan, observed: Observation | None, endpoints: Endpoints
+) -> str | None:
+    """A poll about to change the endpoint checks that no newer request has claimed it (a
+    cancelled update's polling must not deploy after the stack rolled back)."""
+    if observed is None or not plan.request_id:
+        return None
+    tag = _read_tag(plan, observed, endpoints)
+    if tag is None or tag.request_id == plan.request_id:
+        return None
+    return (
+        f'Endpoint "{plan.goal.endpoint_name}": another CloudFormation request ({tag.request_id}) '
+        f'has taken over the endpoint since this one started; EndpointConfig '
+        f'"{plan.goal.config_name}" was not deployed. Nothing to do: the newer request decides.'
+    )
 
 
 def _act(
@@ -151,8 +246,8 @@ def _act(
             endpoints.create(_with_request_tag(plan, "create"))
         elif step.action == "update":
             if plan.request_id and observed is not None and observed.endpoint_arn:
-                endpoints.add_tags(observed.endpoint_arn,
-                                   {REQUEST_TAG: f"{plan.request_id}:update"})
+                tag = RequestTag(plan.request_id, "update", plan.owner)
+                endpoints.add_tags(observed.endpoint_arn, {REQUEST_TAG: tag.render()})
             endpoints.update(plan.update_params)
         else:
             endpoints.delete(goal.endpoint_name)
@@ -173,7 +268,8 @@ def _with_request_tag(plan: Plan, action: str) -> dict[str, Any]:
     params = dict(plan.create_params)
     if plan.request_id:
         tags = [tag for tag in params.get("Tags", []) if tag["Key"] != REQUEST_TAG]
-        params["Tags"] = [*tags, {"Key": REQUEST_TAG, "Value": f"{plan.request_id}:{action}"}]
+        value = RequestTag(plan.request_id, action, plan.owner).render()
+        params["Tags"] = [*tags, {"Key": REQUEST_TAG, "Value": value}]
     return params
 
 
@@ -183,8 +279,8 @@ def _created_by_us(error: SageMakerError, plan: Plan, endpoints: Endpoints) -> b
     observed = endpoints.describe(plan.goal.endpoint_name)
     if observed is None or not plan.request_id:
         return False
-    marker = endpoints.tags(observed.endpoint_arn).get(REQUEST_TAG)
-    return marker == f"{plan.request_id}:create"
+    tag = _read_tag(plan, observed, endpoints)
+    return tag is not None and tag.request_id == plan.request_id and tag.action == "create"
 
 
 def _attributes(goal: Goal, observed: Observation | None) -> dict[str, str]:
@@ -209,6 +305,15 @@ def _refused(goal: Goal, error: SageMakerError) -> str:
     return (
         f'Endpoint "{goal.endpoint_name}": SageMaker refused to {verb} it{target}. '
         f'SageMaker said: {error.code}: "{error.message}".{hint}'
+    )
+
+
+def _call_failed(goal: Goal, error: SageMakerError) -> str:
+    return (
+        f'Endpoint "{goal.endpoint_name}": {error.operation} failed while working towards '
+        + (f'EndpointConfig "{goal.config_name}"' if goal.config_name else "its deletion")
+        + f'. SageMaker said: {error.code}: "{error.message}". '
+        "Check the provider function's permissions and SageMaker's quotas, then retry."
     )
 
 

@@ -1051,3 +1051,35 @@ def test_a_call_refused_for_good_after_create_answers_with_the_endpoint_so_delet
     assert response.physical_resource_id == ENDPOINT  # it made the endpoint: Delete removes it
     assert f'"{ENDPOINT}"' in response.reason and "AccessDeniedException" in response.reason
     assert "permissions" in response.reason
+
+
+def test_a_cancelled_update_still_waiting_never_deploys_after_the_stack_rolled_back(
+    on_a: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    harness: Harness, invariants: Invariants, clock: VirtualClock,
+) -> None:
+    # The update to B waits for a maintenance window; CancelUpdateStack comes meanwhile.
+    emulator.faults.set_system_updating(ENDPOINT, 600)
+    failed = props(CONFIG_B, DeploymentConfig=CANARY)
+
+    def cancel_update_stack(invocation: Invocation) -> None:
+        raise Abandoned
+
+    with pytest.raises(Abandoned):
+        on_a.send("Update", failed, old_properties=props(CONFIG_A),
+                  after_each=cancel_update_stack)
+    stale = harness.aws.polling_state(harness.function_name).rules
+    assert len(stale) == 1
+    invariants.abandoned.append((json.loads(stale[0].targets[0]["Input"])["RequestId"], on_a))
+
+    # The rollback Update finds the endpoint on A (SystemUpdating, then InService) and is done.
+    rollback = rollback_to_a(on_a, failed)
+    assert rollback.status == "SUCCESS", rollback.reason
+
+    # Maintenance ends; the cancelled request's rule fires on. It must not deploy B now
+    # (CloudFormation deletes config B in cleanup: the endpoint would point at nothing).
+    run_until(clock, lambda: emulator.endpoint_status(ENDPOINT) == "InService")
+    calls_before = len(emulator.calls)
+    fire_stale_rules(on_a, harness, times=15)
+    assert [c for c in emulator.calls[calls_before:] if c.operation == "UpdateEndpoint"] == []
+    assert describe(sagemaker_client) == ("InService", CONFIG_A)
+    sagemaker_client.delete_endpoint_config(EndpointConfigName=CONFIG_B)

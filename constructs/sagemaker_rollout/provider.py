@@ -6,12 +6,11 @@ cdk-nag acknowledgments can name it:
 
 - ``Logs``: write to the provider's own log group (no AWS managed policy).
 - ``PollingRules``: crhelper's EventBridge polling rules, named ``sagemaker-rollout-*``.
-- ``SageMakerEndpoints``: create, update, describe, delete, and remove tags of the stack's
-  endpoints (their ARNs, names lower-cased).
+- ``SageMakerEndpoints``: create, update, describe, delete, and tag the stack's endpoints
+  (their ARNs, names lower-cased): the stack's tags and the handler's request tag.
 - ``SageMakerEndpointConfigs``: CreateEndpoint / UpdateEndpoint are authorised against the
   endpoint-config ARN too; DescribeEndpointConfig checks the config exists. ``endpoint-config/*``
   of the stack's account and region: CloudFormation generates the config names.
-- ``SageMakerTagEndpoints``: AddTags, only on the endpoints that have tags.
 - ``RollbackAlarms``: ``cloudwatch:DescribeAlarms`` on the rollback alarms.
 - ``AddPollingPermission`` / ``RemovePollingPermission`` (a separate policy): the function's own
   resource policy, for the polling rule; adding is limited to the EventBridge principal.
@@ -48,9 +47,9 @@ _RUNTIME_REASON = (
     "verified on 3.12; later runtimes are not verified with it."
 )
 
-#: How long one invocation may run. The handler waits in-process for at most ~45 s per
-#: invocation and then hands over to crhelper's polling (an EventBridge rule that fires every
-#: minute), so an invocation never overlaps the next poll. Three minutes leave room around that
+#: How long one invocation may run. An invocation watches the endpoint until 5 s before the next
+#: firing of crhelper's polling rule (every minute), so at most ~60 s, and never overlaps the
+#: next poll. Three minutes leave room around that
 #: wait for botocore's retries, crhelper's rule set-up/clean-up and its response, so that
 #: crhelper's own "Execution timed out" timer (0.5 s before this timeout) never fires in normal
 #: operation, while a hung invocation is still ended quickly.
@@ -127,7 +126,7 @@ class RolloutProvider(Construct):
             )
         )
         # crhelper's polling: an EventBridge rule per request in flight, named by the handler
-        # `sagemaker-rollout-<hash of stack id and logical id>-<random>`; the hash needs the
+        # `sagemaker-rollout-<hash of stack id, logical id and request id>`; the hash needs the
         # stack id, unknown at synth time, hence the prefix.
         polling_rules = stack.format_arn(
             service="events", resource="rule", resource_name=f"{POLLING_RULE_PREFIX}*"
@@ -239,8 +238,8 @@ class RolloutProvider(Construct):
         for arn, reason in (
             (
                 polling_rules,
-                "crhelper's polling rules are named sagemaker-rollout-<hash of the stack id and "
-                "the resource's logical id>-<random>; the stack id is unknown at synth time, so "
+                "crhelper's polling rules are named sagemaker-rollout-<hash of the stack id, the "
+                "resource's logical id and the request id>; the stack id is unknown at synth, so "
                 "the rules are scoped by their name prefix (the README's Security section).",
             ),
             (

@@ -6,17 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import App, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Annotations, Match, Template
+from construct_support import new_stack
 from sagemaker_rollout import ProductionVariant, RolloutEndpoint
 
 ROLLOUT = "Custom::SageMakerEndpointRollout"
 ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
 
-
-def new_stack() -> Stack:
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
 
 
 def variant() -> ProductionVariant:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Size, Stack
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
+from construct_support import instance_variant, new_stack
 from sagemaker_rollout import (
     AsyncInference,
     ProductionVariant,
@@ -21,19 +22,9 @@ TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 POLICY = "AWS::ApplicationAutoScaling::ScalingPolicy"
 
 
-def new_stack() -> Stack:
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
-
 
 def variant(name: str = "AllTraffic", **overrides: Any) -> ProductionVariant:
-    props: dict[str, Any] = {
-        "model_name": "model-a",
-        "instance_type": "ml.m5.large",
-        "variant_name": name,
-        "initial_instance_count": 2,
-    }
-    props.update(overrides)
-    return ProductionVariant.instances(**props)
+    return instance_variant(name, **{"initial_instance_count": 2, **overrides})
 
 
 def endpoint(stack: Stack | None = None, **props: Any) -> RolloutEndpoint:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
+from construct_support import instance_variant, new_stack
 from sagemaker_rollout import (
     AsyncInference,
     CapacitySize,
@@ -26,18 +27,8 @@ from sagemaker_rollout import (
 ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
 
 
-def new_stack() -> Stack:
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
 
-
-def variant(name: str = "AllTraffic", **overrides: Any) -> ProductionVariant:
-    props: dict[str, Any] = {
-        "model_name": "model-a",
-        "instance_type": "ml.m5.large",
-        "variant_name": name,
-    }
-    props.update(overrides)
-    return ProductionVariant.instances(**props)
+variant = instance_variant
 
 
 def config_properties(stack: Stack) -> dict[str, Any]:

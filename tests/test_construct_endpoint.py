@@ -9,6 +9,7 @@ from typing import Any
 from aws_cdk import App, Duration, Size, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk.assertions import Annotations, Match, Template
+from construct_support import instance_variant, new_stack
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sagemaker_rollout import (
@@ -27,15 +28,9 @@ ROLLOUT = "Custom::SageMakerEndpointRollout"
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
-def new_stack() -> Stack:
-    """A stack in an app that skips bundling (fast)."""
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
-
 
 def variant(**overrides: Any) -> ProductionVariant:
-    props: dict[str, Any] = {"model_name": "model-a", "instance_type": "ml.m5.large"}
-    props.update(overrides)
-    return ProductionVariant.instances(**props)
+    return instance_variant(**overrides)
 
 
 def only(template: Template, resource_type: str) -> tuple[str, Any]:

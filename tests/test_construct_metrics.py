@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
+from construct_support import instance_variant, new_stack
 from sagemaker_rollout import (
     AsyncInference,
     CapacitySize,
@@ -25,18 +26,8 @@ from sagemaker_rollout import (
 ROLLOUT = "Custom::SageMakerEndpointRollout"
 
 
-def new_stack() -> Stack:
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
 
-
-def variant(name: str = "AllTraffic", **overrides: Any) -> ProductionVariant:
-    props: dict[str, Any] = {
-        "model_name": "model-a",
-        "instance_type": "ml.m5.large",
-        "variant_name": name,
-    }
-    props.update(overrides)
-    return ProductionVariant.instances(**props)
+variant = instance_variant
 
 
 def endpoint(*variants: ProductionVariant, **props: Any) -> RolloutEndpoint:

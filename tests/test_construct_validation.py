@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
-from aws_cdk import App, Size, Stack, Token
+from aws_cdk import Size, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from construct_support import instance_variant, new_stack
 from sagemaker_rollout import (
     DeploymentStrategy,
     ProductionVariant,
@@ -16,14 +17,8 @@ from sagemaker_rollout import (
 )
 
 
-def new_stack() -> Stack:
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
-
-
 def instances(**overrides: Any) -> ProductionVariant:
-    props: dict[str, Any] = {"model_name": "model-a", "instance_type": "ml.m5.large"}
-    props.update(overrides)
-    return ProductionVariant.instances(**props)
+    return instance_variant(**overrides)
 
 
 def serverless(**overrides: Any) -> ProductionVariant:

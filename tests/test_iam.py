@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
+from construct_support import new_stack
 from sagemaker_rollout import ProductionVariant, RolloutEndpoint, RolloutProvider
 
 PARTITION = {"Ref": "AWS::Partition"}
@@ -34,9 +35,6 @@ def add_endpoint(stack: Stack, construct_id: str, **props: Any) -> RolloutEndpoi
     variants = [ProductionVariant.instances(model_name="model-a", instance_type="ml.m5.large")]
     return RolloutEndpoint(stack, construct_id, variants=variants, **props)
 
-
-def new_stack() -> Stack:
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
 
 
 def role_statements(template: Template) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,8 @@ crhelper 2.0.12 is in maintenance; each override below fixes one behaviour descr
   logical ids over 56 characters and cannot be scoped in IAM; ours is
   `sagemaker-rollout-<hash of stack, logical id and request id>`: one name per request.
 - `_remove_polling`: tolerate a rule/target/permission already removed (a poll delivered twice),
-  instead of turning the clean-up error into a FAILED after the SUCCESS.
+  instead of turning the clean-up error into a FAILED after the SUCCESS; and use the removal of
+  the Lambda permission as a lock, so that of two polls running at once only one answers.
 - `_wrap_function`: a poll whose rule is gone belongs to a request already answered, and a
   request delivered again whose rule exists is being waited for by polling: do nothing.
 - `_send`: crhelper cuts the Reason to its LAST 240 characters, losing the endpoint's name; we keep
@@ -141,6 +142,15 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
                 event[STATE_KEY] = dict(self.state)
                 self._put_targets(self._context.function_name)
             return
+        if not first:
+            # Done while polling. Removing the Lambda permission is the lock: if EventBridge ever
+            # delivers two polls at once (its schedule is not exact), only the one that removed
+            # it answers.
+            if self._remove_polling():
+                self._send_response = True
+            else:
+                logger.info({"message": "another invocation answered this request; silent"})
+            return
         super()._polling_init(event)
 
     def start_polling(self) -> None:
@@ -201,22 +211,27 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
             ],
         )
 
-    def _remove_polling(self) -> None:
+    def _remove_polling(self) -> bool:
+        """Remove target, permission and rule. True when this call removed the permission: Lambda
+        refuses to remove a statement twice (ResourceNotFoundException), while EventBridge's
+        DeleteRule succeeds however often it is called, so the permission is the lock."""
         self._event.pop("CrHelperData", None)
         self.Data.pop("PhysicalResourceId", None)
         rule_arn = self._event.get("CrHelperRule")
         permission = self._event.get("CrHelperPermission")
+        removed = True
         if rule_arn:
             rule_name = rule_arn.split("/")[1]
             _ignore_missing(lambda: self._events_client.remove_targets(Rule=rule_name, Ids=["1"]))
         if permission:
-            _ignore_missing(
+            removed = _ignore_missing(
                 lambda: self._lambda_client.remove_permission(
                     FunctionName=self._context.function_name, StatementId=permission
                 )
             )
         if rule_arn:
             _ignore_missing(lambda: self._events_client.delete_rule(Name=rule_name))
+        return removed
 
     def _rule_exists(self) -> bool:
         try:
@@ -316,9 +331,12 @@ def _fit(body: dict[str, Any]) -> None:
         body["Reason"] = str(body["Reason"])[: len(str(body["Reason"])) // 2]
 
 
-def _ignore_missing(call: Callable[[], Any]) -> None:
+def _ignore_missing(call: Callable[[], Any]) -> bool:
+    """Make the call; False (instead of an error) when its resource is already gone."""
     try:
         call()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
+        return False
+    return True

@@ -72,8 +72,6 @@ class Progress:
     issued: bool = False
     #: It was a CreateEndpoint: the endpoint exists because of this request.
     created: bool = False
-    #: The config the endpoint served when this request first looked (for messages).
-    previous_config: str | None = None
     #: The last phase of our deployment seen in PendingDeploymentSummary (for messages).
     last_phase: str | None = None
     #: The endpoint was created or claimed by this very resource (its request tag says so).

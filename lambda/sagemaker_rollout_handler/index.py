@@ -21,12 +21,13 @@ import logging
 import math
 import os
 import re
+from dataclasses import asdict, replace
 from typing import Any
 
 from .clock import Clock, SystemClock
 from .decisions import Goal, Progress
 from .properties import PropertyError, RolloutRequest, parse_request
-from .resource import RolloutResource, not_created_id
+from .resource import PHASE_LIMIT, RolloutResource, not_created_id
 from .rollout import Done, Failed, Pending, Plan, run
 from .sagemaker import Endpoints, default_client
 from .schedule import bake_lengths
@@ -43,8 +44,6 @@ LAMBDA_RESERVE = 30.0
 #: (60 s) between looks, the FAILED answer still arrives at least 30 s before CloudFormation's
 #: deadline. The construct's time budget (sagemaker_rollout.time_budget) counts with it.
 RESPONSE_MARGIN = 90.0
-#: Characters of the last deployment phase kept in the poll state (EventBridge input limit).
-PHASE_LIMIT = 300
 _ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
@@ -111,9 +110,7 @@ def _handle(
         resource.state = _initial_state(event, request, now)
     state = resource.state
     plan = _plan(event, request, state)
-    progress = Progress(issued=bool(state.get("issued")), created=bool(state.get("created")),
-                        owned=bool(state.get("owned")), previous_config=state.get("previous"),
-                        last_phase=state.get("phase"))
+    progress = Progress(**state["progress"])
     if first:
         # Refuse, before any SageMaker call, a request too large to be waited for.
         resource.check_poll_input(state)
@@ -154,9 +151,8 @@ def _handle(
 def _carry(state: dict[str, Any], outcome: Pending) -> dict[str, Any]:
     """The poll state after this invocation: what was done travels to the next poll."""
     phase = outcome.progress.last_phase
-    return dict(state, issued=outcome.progress.issued, created=outcome.progress.created,
-                owned=outcome.progress.owned, previous=outcome.progress.previous_config,
-                phase=phase[:PHASE_LIMIT] if phase else None)
+    progress = replace(outcome.progress, last_phase=phase[:PHASE_LIMIT] if phase else None)
+    return dict(state, progress=asdict(progress))
 
 
 def _next_firing(state: dict[str, Any], now: float) -> float:
@@ -184,9 +180,7 @@ def _initial_state(event: dict[str, Any], request: RolloutRequest, now: float) -
         "target_id": target,
         "creates": creates,
         "deadline": now + request.service_timeout - RESPONSE_MARGIN,
-        "issued": False,
-        "created": False,
-        "previous": None,
+        "progress": asdict(Progress()),
         "old_tags": old_tags,
     }
 

@@ -58,6 +58,8 @@ RESPONSE_LIMIT = 4096
 #: EventBridge's limit on a target's Input.
 POLL_INPUT_LIMIT = 8192
 RULE_PREFIX = "sagemaker-rollout-"
+#: Characters of the last deployment phase kept in the poll state (EventBridge input limit).
+PHASE_LIMIT = 300
 NOT_CREATED_PREFIX = "not-created:"
 _ALLOWED_LEVELS = ("INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -164,7 +166,7 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
         the state to grow), before anything is created."""
         probe = dict(self._event, CrHelperData=self.Data, CrHelperPoll=True,
                      CrHelperRule="x" * 160, CrHelperPermission="x" * 100,
-                     **{STATE_KEY: dict(state, phase="x" * 300)})
+                     **{STATE_KEY: _longest(state)})
         size = len(json.dumps(_slim(probe)))
         if size > POLL_INPUT_LIMIT:
             raise ValueError(
@@ -286,7 +288,7 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
         if event.get("PhysicalResourceId"):
             return str(event["PhysicalResourceId"])
         name = str(event.get("ResourceProperties", {}).get("EndpointName", ""))
-        if self.state.get("created") and name:
+        if self.state.get("progress", {}).get("created") and name:
             return name  # the Create made the endpoint: CloudFormation's Delete must remove it
         return not_created_id(name or str(event.get("LogicalResourceId", "")))
 
@@ -305,6 +307,12 @@ class RolloutResource(_CfnResource):  # type: ignore[misc]
 
     def _wait_for_cwlogs(self, sleep: Any = None) -> None:
         return None
+
+
+def _longest(state: dict[str, Any]) -> dict[str, Any]:
+    """The poll state as large as it can grow (the last phase seen at its full length)."""
+    progress = dict(state.get("progress", {}), last_phase="x" * PHASE_LIMIT)
+    return dict(state, progress=progress)
 
 
 def _slim(event: dict[str, Any]) -> dict[str, Any]:

@@ -142,8 +142,6 @@ def _loop(
                              "endpoint": goal.endpoint_name})
                 return Done({})
             progress = _already_done(plan, tag, progress)
-        if progress.previous_config is None and observed is not None:
-            progress = replace(progress, previous_config=observed.config_name)
         if observed is not None and observed.pending_config_name == goal.config_name:
             # Our deployment is in flight (whoever's call started it): never deploy it twice.
             progress = replace(progress, issued=True)

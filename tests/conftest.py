@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,8 +79,6 @@ def handler_logs(harness: Harness) -> LogCapture:
 def stack(harness: Harness, emulator: SageMakerEmulator, sagemaker_client: Any,
           clock: VirtualClock) -> CloudFormationStack:
     """The real handler (lambda/sagemaker_rollout_handler) behind a CloudFormation stack."""
-    if importlib.util.find_spec("sagemaker_rollout_handler.index") is None:
-        pytest.skip("lambda/sagemaker_rollout_handler/index.py does not exist yet")
     from sagemaker_rollout_handler.index import build_resource
 
     with _preserved_logging():

@@ -421,6 +421,25 @@ def test_rollback_alarms_given_as_a_prop_come_first() -> None:
     assert stack.get_logical_id(alarm.node.default_child) in graph[rollout]  # type: ignore[arg-type]
 
 
+def test_rollback_alarms_given_as_a_prop_and_added_later_are_all_rendered_in_order() -> None:
+    stack = new_stack()
+    first = cloudwatch.Metric(
+        namespace="AWS/SageMaker", metric_name="Invocation4XXErrors"
+    ).create_alarm(stack, "ClientErrors", threshold=1, evaluation_periods=1)
+    endpoint = RolloutEndpoint(stack, "Endpoint", variants=[variant()], rollback_alarms=[first])
+    second = _own_5xx_alarm(stack, endpoint)
+    endpoint.add_rollback_alarm(second)
+    properties = rollout_properties(Template.from_stack(stack))
+    assert properties["DeploymentConfig"]["AutoRollbackConfiguration"] == {
+        "Alarms": [{"AlarmName": stack.resolve(alarm.alarm_name)} for alarm in (first, second)]
+    }
+    # The rest of the deployment config is untouched by the alarms added later.
+    policy = properties["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"] == {
+        "Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0
+    }
+
+
 def _canary_endpoint(stack: Stack) -> RolloutEndpoint:
     return RolloutEndpoint(
         stack,

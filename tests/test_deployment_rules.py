@@ -199,6 +199,21 @@ def test_rule_concrete_values() -> None:
     _refused(Rule.CONCRETE_VALUES, lambda: CapacitySize.count(param), "unresolved token")  # type: ignore[arg-type]
 
 
+def test_a_token_duration_in_minutes_is_refused_like_one_in_seconds() -> None:
+    _, stack, _ = _scope()
+    param = cdk.CfnParameter(stack, "Bake", type="Number").value_as_number
+    _refused(Rule.CONCRETE_VALUES,
+             lambda: TrafficRouting.canary(size=CapacitySize.count(1),
+                                           bake_time=Duration.minutes(param)),
+             "canary bake_time is an unresolved token")
+
+
+def test_a_number_instead_of_a_duration_is_refused_naming_the_field() -> None:
+    with pytest.raises(TypeError, match=r"termination_wait 300 is not allowed: allowed is an "
+                                        r"aws_cdk.Duration"):
+        DeploymentStrategy.all_at_once(termination_wait=300)  # type: ignore[arg-type]
+
+
 def test_rule_provisioning_allowance_range() -> None:
     _refused(Rule.PROVISIONING_ALLOWANCE_RANGE,
              lambda: DeploymentStrategy.all_at_once(provisioning_allowance=Duration.hours(2)),

@@ -17,11 +17,13 @@ Why rollouts and autoscaling need each other's attention:
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
+
+from .tokens import is_unresolved
 
 #: Application Auto Scaling's scalable dimension of a SageMaker variant's instance count.
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -122,7 +124,7 @@ class InstanceCountScaling(Construct):
 
 def check_target(invocations_per_instance: float) -> None:
     """Raise ValueError unless the target tracking value is a positive number (tokens pass)."""
-    if Token.is_unresolved(invocations_per_instance):
+    if is_unresolved(invocations_per_instance):
         return
     if (
         isinstance(invocations_per_instance, bool)
@@ -138,7 +140,7 @@ def check_target(invocations_per_instance: float) -> None:
 def check_capacities(variant_name: str, min_capacity: int, max_capacity: int, floor: int) -> None:
     """Raise ValueError unless ``floor <= min_capacity <= max_capacity``, whole numbers."""
     for field, value in (("min_capacity", min_capacity), ("max_capacity", max_capacity)):
-        if Token.is_unresolved(value):
+        if is_unresolved(value):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < floor:
             raise ValueError(
@@ -147,8 +149,8 @@ def check_capacities(variant_name: str, min_capacity: int, max_capacity: int, fl
                 + (" (0 only for asynchronous inference endpoints)" if floor == 1 else "")
             )
     if (
-        not Token.is_unresolved(min_capacity)
-        and not Token.is_unresolved(max_capacity)
+        not is_unresolved(min_capacity)
+        and not is_unresolved(max_capacity)
         and min_capacity > max_capacity
     ):
         raise ValueError(

@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Token
-
 from .rules import Rule, refusal
+from .tokens import is_unresolved
 
 INSTANCE_COUNT = "INSTANCE_COUNT"
 CAPACITY_PERCENT = "CAPACITY_PERCENT"
@@ -92,7 +91,7 @@ class CapacitySize:
 
 
 def _whole_at_least_one(what: str, value: Any) -> int:
-    if Token.is_unresolved(value):
+    if is_unresolved(value):
         raise ValueError(
             refusal(
                 Rule.CONCRETE_VALUES,

@@ -32,12 +32,13 @@ and names the field, the value, the limit and the fix. "Fact sheet" below is
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Duration, IStableNumberProducer, Lazy, Stack, Token
+from aws_cdk import Annotations, Duration, IStableNumberProducer, Lazy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from constructs import Construct, IValidation
@@ -54,6 +55,7 @@ from .time_budget import (
     TimeBudget,
     human,
 )
+from .tokens import is_unresolved
 
 __all__ = [
     "CapacitySize",
@@ -104,8 +106,17 @@ def _seconds(
     rule: Rule,
     fix: str,
 ) -> int:
-    """`value` in whole seconds, range-checked; appends a refusal to `errors` when it is not."""
-    if value.is_unresolved():
+    """`value` in whole seconds, range-checked; appends a refusal to `errors` when it is not.
+
+    Converted here, once, when the strategy is built: each conversion is a round trip to jsii's
+    Node process, and the rest of the module works on the whole seconds."""
+    if not isinstance(value, Duration):
+        raise TypeError(
+            f"{what} {value!r} is not allowed: allowed is an aws_cdk.Duration, such as "
+            "Duration.minutes(5)"
+        )
+    exact = _exact_seconds(value)
+    if exact is None:
         errors.append(
             refusal(
                 Rule.CONCRETE_VALUES,
@@ -115,7 +126,6 @@ def _seconds(
             )
         )
         return low
-    exact = value.to_seconds(integral=False)
     if not float(exact).is_integer():
         # The API takes integers of seconds (botocore model: *InSeconds are integers).
         errors.append(
@@ -139,6 +149,33 @@ def _seconds(
     return seconds
 
 
+#: Durations converted already (a Duration never changes), such as the service timeout that every
+#: endpoint passes to `bind`.
+_CONVERTED: weakref.WeakKeyDictionary[Duration, float | None] = weakref.WeakKeyDictionary()
+
+
+def _exact_seconds(value: Duration) -> float | None:
+    """`value` in seconds (maybe fractional), or None when it is a token: one round trip to jsii's
+    Node process per Duration, instead of `is_unresolved()` and `to_seconds()` on every use."""
+    if value in _CONVERTED:
+        return _CONVERTED[value]
+    exact = _convert(value)
+    _CONVERTED[value] = exact
+    return exact
+
+
+def _convert(value: Duration) -> float | None:
+    try:
+        exact = value.to_seconds(integral=False)
+    except RuntimeError:
+        # aws-cdk-lib refuses to convert a token given in another unit than seconds.
+        if value.is_unresolved():
+            return None
+        raise
+    # A token given in seconds converts to itself: a token-encoded number.
+    return None if is_unresolved(exact) else exact
+
+
 def _raise_if(errors: list[str], what: str) -> None:
     if errors:
         raise ValueError(f"sagemaker-rollout: {what} is refused:\n  " + "\n  ".join(errors))
@@ -160,18 +197,19 @@ class TrafficRouting:
     Use `TrafficRouting.all_at_once()`, `.canary(...)` or `.linear(...)`.
     """
 
-    def __init__(self, kind: str, size: CapacitySize | None, wait: Duration) -> None:
+    def __init__(self, kind: str, size: CapacitySize | None, wait_seconds: int) -> None:
         """Private: use the static factories (they validate)."""
         self.kind = kind
         self.size = size
-        self.wait = wait
+        #: The bake after each step (WaitIntervalInSeconds), in whole seconds.
+        self.wait_seconds = wait_seconds
 
     @staticmethod
     def all_at_once() -> TrafficRouting:
         """Shift 100% of the traffic to the green fleet in one step, then the final bake
         (`termination_wait`), then terminate blue (fact sheet, "What happens during each kind of
         deployment")."""
-        return TrafficRouting(_ALL_AT_ONCE, None, Duration.seconds(0))
+        return TrafficRouting(_ALL_AT_ONCE, None, 0)
 
     @staticmethod
     def canary(*, size: CapacitySize, bake_time: Duration) -> TrafficRouting:
@@ -182,11 +220,11 @@ class TrafficRouting:
         total instance count"). A percentage is checked here; an instance count in `bind`.
         """
         errors: list[str] = []
-        _wait(errors, "canary bake_time", bake_time)
+        wait = _wait(errors, "canary bake_time", bake_time)
         if size.is_percent and size.value > 50:
             errors.append(_share_refusal(Rule.CANARY_AT_MOST_HALF, "canary size", size, 0, 50))
         _raise_if(errors, "TrafficRouting.canary")
-        return TrafficRouting(_CANARY, size, bake_time)
+        return TrafficRouting(_CANARY, size, wait)
 
     @staticmethod
     def linear(*, step_size: CapacitySize, interval: Duration) -> TrafficRouting:
@@ -197,21 +235,20 @@ class TrafficRouting:
         count").
         """
         errors: list[str] = []
-        _wait(errors, "linear interval", interval)
+        wait = _wait(errors, "linear interval", interval)
         if step_size.is_percent and not 10 <= step_size.value <= 50:
             errors.append(
                 _share_refusal(Rule.LINEAR_STEP_10_TO_50, "linear step_size", step_size, 10, 50)
             )
         _raise_if(errors, "TrafficRouting.linear")
-        return TrafficRouting(_LINEAR, step_size, interval)
+        return TrafficRouting(_LINEAR, step_size, wait)
 
     def render(self) -> dict[str, Any]:
         """The API's `TrafficRoutingConfiguration`."""
         # WaitIntervalInSeconds is required by the API even for ALL_AT_ONCE (fact sheet: "The
         # developer guide's own ALL_AT_ONCE example omits WaitIntervalInSeconds, which the API
         # requires: boto3 rejects it").
-        out: dict[str, Any] = {"Type": self.kind,
-                               "WaitIntervalInSeconds": int(self.wait.to_seconds())}
+        out: dict[str, Any] = {"Type": self.kind, "WaitIntervalInSeconds": self.wait_seconds}
         if self.kind == _CANARY and self.size is not None:
             out["CanarySize"] = self.size.render()
         if self.kind == _LINEAR and self.size is not None:
@@ -234,14 +271,16 @@ def _share_refusal(rule: Rule, what: str, size: CapacitySize, low: int, high: in
 
 @dataclass(frozen=True)
 class _Spec:
+    """A validated strategy; its durations in whole seconds."""
+
     policy: str  # "blue_green" | "rolling"
     routing: TrafficRouting | None
-    termination_wait: Duration
+    termination_wait_seconds: int
     batch_size: CapacitySize | None
-    bake_time: Duration
+    bake_seconds: int
     rollback_batch_size: CapacitySize | None
-    maximum_execution_timeout: Duration | None
-    provisioning_allowance: Duration
+    maximum_execution_timeout_seconds: int | None
+    provisioning_allowance_seconds: int
 
     @property
     def kind(self) -> str:
@@ -253,22 +292,30 @@ class _Spec:
 
 
 def _common_checks(
-    errors: list[str], maximum_execution_timeout: Duration | None, provisioning: Duration
-) -> None:
+    errors: list[str],
+    maximum_execution_timeout: Duration | None,
+    provisioning_allowance: Duration | None,
+) -> tuple[int | None, int]:
+    """The maximum execution timeout (None: not given) and the provisioning allowance, in
+    seconds, range-checked."""
+    timeout: int | None = None
     if maximum_execution_timeout is not None:
         # Fact sheet: MaximumExecutionTimeoutInSeconds 600..28800 (botocore model).
-        _seconds(
+        timeout = _seconds(
             errors, "maximum_execution_timeout", maximum_execution_timeout,
             low=MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, high=MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS,
             rule=Rule.TIMEOUT_RANGE,
             fix="use 10 minutes or more (and, for a one-hour custom resource, less than an hour), "
             "or leave it out to get the largest that fits.",
         )
-    _seconds(
-        errors, "provisioning_allowance", provisioning,
+    if provisioning_allowance is None:
+        return timeout, PROVISIONING_ALLOWANCE_SECONDS
+    provisioning = _seconds(
+        errors, "provisioning_allowance", provisioning_allowance,
         low=0, high=MAX_PROVISIONING_ALLOWANCE_SECONDS, rule=Rule.PROVISIONING_ALLOWANCE_RANGE,
         fix="use a realistic time to start one fleet or batch, at most Duration.hours(1).",
     )
+    return timeout, provisioning
 
 
 class DeploymentStrategy:
@@ -333,26 +380,28 @@ class DeploymentStrategy:
             budget. Default `PROVISIONING_ALLOWANCE_SECONDS` (10 min).
         """
         errors: list[str] = []
-        termination = termination_wait or Duration.seconds(0)
-        # Fact sheet: TerminationWaitInSeconds 0..3600 (botocore model BlueGreenUpdatePolicy).
-        _seconds(
-            errors, "termination_wait", termination, low=0, high=MAX_TERMINATION_WAIT_SECONDS,
-            rule=Rule.TERMINATION_WAIT_RANGE,
-            fix="use a termination wait from Duration.seconds(0) to Duration.hours(1).",
+        termination = 0
+        if termination_wait is not None:
+            # Fact sheet: TerminationWaitInSeconds 0..3600 (botocore model BlueGreenUpdatePolicy).
+            termination = _seconds(
+                errors, "termination_wait", termination_wait, low=0,
+                high=MAX_TERMINATION_WAIT_SECONDS, rule=Rule.TERMINATION_WAIT_RANGE,
+                fix="use a termination wait from Duration.seconds(0) to Duration.hours(1).",
+            )
+        timeout, provisioning = _common_checks(
+            errors, maximum_execution_timeout, provisioning_allowance
         )
-        provisioning = provisioning_allowance or Duration.seconds(PROVISIONING_ALLOWANCE_SECONDS)
-        _common_checks(errors, maximum_execution_timeout, provisioning)
         _raise_if(errors, "DeploymentStrategy.blue_green")
         return DeploymentStrategy(
             _Spec(
                 policy="blue_green",
                 routing=traffic_routing or TrafficRouting.all_at_once(),
-                termination_wait=termination,
+                termination_wait_seconds=termination,
                 batch_size=None,
-                bake_time=Duration.seconds(0),
+                bake_seconds=0,
                 rollback_batch_size=None,
-                maximum_execution_timeout=maximum_execution_timeout,
-                provisioning_allowance=provisioning,
+                maximum_execution_timeout_seconds=timeout,
+                provisioning_allowance_seconds=provisioning,
             )
         )
 
@@ -380,24 +429,25 @@ class DeploymentStrategy:
         "Exclusions").
         """
         errors: list[str] = []
-        _wait(errors, "rolling bake_time", bake_time)
+        bake = _wait(errors, "rolling bake_time", bake_time)
         if batch_size.is_percent and not 5 <= batch_size.value <= 50:
             errors.append(
                 _share_refusal(Rule.ROLLING_BATCH_5_TO_50, "rolling batch_size", batch_size, 5, 50)
             )
-        provisioning = provisioning_allowance or Duration.seconds(PROVISIONING_ALLOWANCE_SECONDS)
-        _common_checks(errors, maximum_execution_timeout, provisioning)
+        timeout, provisioning = _common_checks(
+            errors, maximum_execution_timeout, provisioning_allowance
+        )
         _raise_if(errors, "DeploymentStrategy.rolling")
         return DeploymentStrategy(
             _Spec(
                 policy="rolling",
                 routing=None,
-                termination_wait=Duration.seconds(0),
+                termination_wait_seconds=0,
                 batch_size=batch_size,
-                bake_time=bake_time,
+                bake_seconds=bake,
                 rollback_batch_size=rollback_batch_size,
-                maximum_execution_timeout=maximum_execution_timeout,
-                provisioning_allowance=provisioning,
+                maximum_execution_timeout_seconds=timeout,
+                provisioning_allowance_seconds=provisioning,
             )
         )
 
@@ -447,10 +497,12 @@ class DeploymentStrategy:
         """
         errors: list[str] = []
         st = _service_timeout(errors, service_timeout)
-        _raise_if(errors, f"the deployment of {scope.node.path}")
+        if errors:  # (the path is a round trip to jsii's Node process: only for the message)
+            _raise_if(errors, f"the deployment of {scope.node.path}")
         resolved = [_Variant.resolve(scope, v) for v in variants]
         outcome = _plan(self._spec, resolved, st, alarms)
-        _raise_if(outcome.errors, f"the deployment strategy of {scope.node.path}")
+        if outcome.errors:
+            _raise_if(outcome.errors, f"the deployment strategy of {scope.node.path}")
         for warning, message in outcome.warnings:
             Annotations.of(scope).add_warning_v2(warning.full_id, message)
         if not any(v.unknown for v in resolved):
@@ -519,12 +571,12 @@ class _Variant:
 def _resolved(scope: Construct | None, value: Any) -> Any:
     """`value`, resolved now if it is a token that can be (a `Lazy` already produced); None if
     it cannot be resolved yet."""
-    if value is None or not Token.is_unresolved(value):
+    if value is None or not is_unresolved(value):
         return value
     if scope is None:
         return None
     result = Stack.of(scope).resolve(value)
-    if isinstance(result, bool) or Token.is_unresolved(result):
+    if isinstance(result, bool) or is_unresolved(result):
         return None
     return result if isinstance(result, int | float | str) else None
 
@@ -593,8 +645,7 @@ def _plan(
                              "(1..10), or use DeploymentStrategy.all_at_once()."))
     budget = _budget(spec, variants, service_timeout, out)
     out.budget = budget
-    given = (None if spec.maximum_execution_timeout is None
-             else int(spec.maximum_execution_timeout.to_seconds()))
+    given = spec.maximum_execution_timeout_seconds
     timeout: int | None = given
     if budget is not None and not out.errors:
         timeout, budget_errors = budget.resolve_timeout(given)
@@ -604,7 +655,7 @@ def _plan(
 
 
 def _is_plain_all_at_once(spec: _Spec) -> bool:
-    return spec.kind == _ALL_AT_ONCE and int(spec.termination_wait.to_seconds()) == 0
+    return spec.kind == _ALL_AT_ONCE and spec.termination_wait_seconds == 0
 
 
 def _check_exclusions(spec: _Spec, variants: Sequence[_Variant], out: _Outcome) -> None:
@@ -686,7 +737,7 @@ def _budget(
     spec: _Spec, variants: Sequence[_Variant], service_timeout: int, out: _Outcome
 ) -> TimeBudget | None:
     """The worst-case timeline (time_budget.py), or None when it needs an unknown count."""
-    provisioning = int(spec.provisioning_allowance.to_seconds())
+    provisioning = spec.provisioning_allowance_seconds
     rollback_to_blue = Term("rollback allowance", ROLLBACK_ALLOWANCE_SECONDS)
     counts = [v.instance_count for v in variants if not v.serverless]
     if spec.kind in (_LINEAR, _ROLLING) and any(c is None for c in counts):
@@ -694,8 +745,8 @@ def _budget(
         return None
     known = [c for c in counts if c is not None and c >= 1]
     if spec.routing is not None:
-        wait = int(spec.routing.wait.to_seconds())
-        termination = int(spec.termination_wait.to_seconds())
+        wait = spec.routing.wait_seconds
+        termination = spec.termination_wait_seconds
         if spec.kind == _LINEAR and spec.routing.size is not None:
             size = spec.routing.size
             steps = max((size.steps_to_cover(c) for c in known), default=1)
@@ -713,7 +764,7 @@ def _budget(
     assert spec.batch_size is not None
     count = known[0] if known else 1
     batches = spec.batch_size.steps_to_cover(count)
-    wait = int(spec.bake_time.to_seconds())
+    wait = spec.bake_seconds
     rollback = spec.rollback_batch_size
     # Absent or 100%: one blue/green style rollback (API reference, CapacitySize).
     rollback_batches = 1 if rollback is None else rollback.steps_to_cover(count)
@@ -735,14 +786,14 @@ def _render(spec: _Spec, timeout: int | None) -> dict[str, Any]:
     if spec.routing is not None:
         policy = {
             "TrafficRoutingConfiguration": spec.routing.render(),
-            "TerminationWaitInSeconds": int(spec.termination_wait.to_seconds()),
+            "TerminationWaitInSeconds": spec.termination_wait_seconds,
         }
         name = "BlueGreenUpdatePolicy"
     else:
         assert spec.batch_size is not None
         policy = {
             "MaximumBatchSize": spec.batch_size.render(),
-            "WaitIntervalInSeconds": int(spec.bake_time.to_seconds()),
+            "WaitIntervalInSeconds": spec.bake_seconds,
         }
         if spec.rollback_batch_size is not None:
             policy["RollbackMaximumBatchSize"] = spec.rollback_batch_size.render()

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsii
 from aws_cdk import (
     Annotations,
     CfnDeletionPolicy,
+    CfnResource,
     CustomResource,
     Duration,
-    IStableAnyProducer,
-    Lazy,
     RemovalPolicy,
-    Stack,
-    Token,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -31,6 +27,7 @@ from .metrics import EndpointMetrics
 from .naming import default_endpoint_name, validate_name
 from .provider import RolloutProvider
 from .rules import WarningId
+from .tokens import is_unresolved
 from .variants import ProductionVariant, VariantProperty
 
 #: The CloudFormation type of the custom resource.
@@ -201,10 +198,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         #: The endpoint's name: a plain value known at synth time, never an attribute of the
         #: custom resource, so that alarms built from it do not depend on the deployment.
         self.endpoint_name = endpoint_name
-        #: The endpoint's ARN (SageMaker lower-cases names in ARNs).
-        self.endpoint_arn = Stack.of(self).format_arn(
-            service="sagemaker", resource="endpoint", resource_name=_arn_name(self, endpoint_name)
-        )
 
         #: The endpoint config of the current variants. It has no explicit name: every change is
         #: a replacement with a new name, and the old config is deleted only after the update.
@@ -246,7 +239,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             "EndpointName": endpoint_name,
             "EndpointConfigName": self.endpoint_config_name,
             # Lazy: autoscaling attached after construction turns it on.
-            "RetainAllVariantProperties": Lazy.any(_Produce(self._retains_variant_properties)),
+            # Autoscaling attached after construction overrides it (auto_scale_instance_count).
+            "RetainAllVariantProperties": self._retains_variant_properties(),
             "RetainDeploymentConfig": reuse_last_deployment_config,
         }
         if adopt_existing_endpoint:
@@ -254,10 +248,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         if rendered_removal_policy is not None:
             properties[REMOVAL_POLICY_PROPERTY] = rendered_removal_policy
         if deployment_config is not None:
-            # Lazy: alarms added with add_rollback_alarm after construction are rendered too.
-            properties["DeploymentConfig"] = Lazy.any(
-                _Produce(lambda: self._with_auto_rollback(deployment_config))
-            )
+            # Alarms added after construction override its AutoRollbackConfiguration.
+            properties["DeploymentConfig"] = self._with_auto_rollback(deployment_config)
         if exclusions:
             properties["ExcludeRetainedVariantProperties"] = [
                 {"VariantPropertyType": exclusion.value} for exclusion in exclusions
@@ -266,6 +258,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             properties["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
 
         self._provider = RolloutProvider.of(self)
+        #: The endpoint's ARN (SageMaker lower-cases names in ARNs).
+        self.endpoint_arn = self._provider.endpoint_arn(_arn_name(self, endpoint_name))
         # IAM for this endpoint.
         self._provider.grant_endpoint(endpoint_arn=self.endpoint_arn)
 
@@ -296,6 +290,13 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         self._check_can_add_alarm()
         self._rollback_alarms.append(alarm)
         self._wire_alarm(alarm)
+        # The properties were rendered at construction (plain values, not Lazy ones: a Lazy is
+        # a callback from jsii's Node process at synth, per endpoint); CloudFormation gets the
+        # alarms as an override of the same property.
+        self._cfn_custom_resource().add_property_override(
+            "DeploymentConfig.AutoRollbackConfiguration",
+            render_auto_rollback(self._rollback_alarms),
+        )
         # bind() judged the deployment with the alarms known at construction; it has them now.
         Annotations.of(self).acknowledge_warning(
             WarningId.BAKING_WITHOUT_ALARMS.full_id, "rollback alarms added with add_rollback_alarm"
@@ -395,7 +396,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         count = variant.initial_instance_count
         if (
             count is not None
-            and not any(Token.is_unresolved(v) for v in (count, min_capacity, max_capacity))
+            and not any(is_unresolved(v) for v in (count, min_capacity, max_capacity))
             and not min_capacity <= count <= max_capacity
         ):
             Annotations.of(self).add_warning_v2(
@@ -406,7 +407,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             )
         scaling = InstanceCountScaling(
             self,
-            f"InstanceCountScaling{len(self._scalings)}" if Token.is_unresolved(name)
+            f"InstanceCountScaling{len(self._scalings)}" if is_unresolved(name)
             else f"{name}InstanceCountScaling",
             endpoint_name=self.endpoint_name,
             variant_name=name,
@@ -415,6 +416,10 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             endpoint_in_service=self.custom_resource,
         )
         self._scalings[name] = scaling
+        # Rendered at construction: see add_rollback_alarm.
+        self._cfn_custom_resource().add_property_override(
+            "RetainAllVariantProperties", self._retains_variant_properties()
+        )
         if invocations_per_instance is not None:
             scaling.scale_on_invocations(
                 "InvocationsPerInstance",
@@ -476,7 +481,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
     def _check_metric_variant(self, variant_name: str) -> None:
         names = [v.variant_name for v in (*self._variants, *self._shadow_variants)]
-        if Token.is_unresolved(variant_name) or any(Token.is_unresolved(n) for n in names):
+        if is_unresolved(variant_name) or any(is_unresolved(n) for n in names):
             return
         if variant_name not in names:
             raise ValueError(
@@ -490,6 +495,11 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         # the provider's role. SageMaker creates grants on the key for the instances' volumes.
         key.grant(self._provider.function, "kms:CreateGrant", "kms:DescribeKey")
 
+    def _cfn_custom_resource(self) -> CfnResource:
+        resource = self.custom_resource.node.default_child
+        assert isinstance(resource, CfnResource)
+        return resource
+
     def _with_auto_rollback(self, deployment_config: dict[str, Any]) -> dict[str, Any]:
         rendered = dict(deployment_config)
         auto_rollback = render_auto_rollback(self._rollback_alarms)
@@ -498,19 +508,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         return rendered
 
 
-@jsii.implements(IStableAnyProducer)
-class _Produce:
-    """A value computed at synth time (for ``Lazy.any``)."""
-
-    def __init__(self, produce: Callable[[], Any]) -> None:
-        self._produce = produce
-
-    def produce(self) -> Any:
-        return self._produce()
-
-
 def _arn_name(scope: Construct, endpoint_name: str) -> str:
-    if not Token.is_unresolved(endpoint_name):
+    if not is_unresolved(endpoint_name):
         return endpoint_name.lower()
     Annotations.of(scope).add_warning_v2(
         "sagemaker-rollout:endpointNameToken",
@@ -529,7 +528,7 @@ def _validate_variants(variants: Sequence[ProductionVariant]) -> None:
     seen: set[str] = set()
     for variant in variants:
         name = variant.variant_name
-        if Token.is_unresolved(name):
+        if is_unresolved(name):
             continue
         if name in seen:
             raise ValueError(
@@ -554,7 +553,7 @@ def _validate_shadow_variants(
         )
     names = {v.variant_name for v in variants}
     for shadow in shadow_variants:
-        if not Token.is_unresolved(shadow.variant_name) and shadow.variant_name in names:
+        if not is_unresolved(shadow.variant_name) and shadow.variant_name in names:
             raise ValueError(
                 f"shadow_variants has the variant_name {shadow.variant_name!r} of a production "
                 "variant, which is not allowed: allowed are names distinct from the production "
@@ -591,7 +590,7 @@ def _validate_tags(tags: Mapping[str, str]) -> None:
             "(SageMaker's 50, less the one the rollout handler keeps)"
         )
     for key, value in tags.items():
-        if not Token.is_unresolved(key):
+        if not is_unresolved(key):
             if not 1 <= len(key) <= 128:
                 raise ValueError(
                     f"tags key {key!r} is {len(key)} characters long, which is not allowed: "
@@ -607,7 +606,7 @@ def _validate_tags(tags: Mapping[str, str]) -> None:
                     f"tags key {key!r} is not allowed: keys starting with "
                     f"{RESERVED_TAG_PREFIX!r} are reserved for the rollout handler's bookkeeping"
                 )
-        if not Token.is_unresolved(value) and len(value) > 256:
+        if not is_unresolved(value) and len(value) > 256:
             raise ValueError(
                 f"tags value of key {key!r} is {len(value)} characters long, which is not "
                 "allowed: allowed are values of 0 to 256 characters"

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Token
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+
+from .tokens import is_unresolved
 
 _MAX_CONTENT_TYPES = 10
 _MAX_CONCURRENT_INVOCATIONS = 1000
@@ -74,7 +75,7 @@ class DataCapture:
         :param enabled: capture at all; false keeps the settings in the config but captures
             nothing. Default: - true
         """
-        if not Token.is_unresolved(sampling_percentage) and (
+        if not is_unresolved(sampling_percentage) and (
             isinstance(sampling_percentage, bool)
             or not isinstance(sampling_percentage, int)
             or not 0 <= sampling_percentage <= 100
@@ -186,7 +187,7 @@ class AsyncInference:
                     f"{field.removeprefix('include_response_in_')}"
                 )
         count = max_concurrent_invocations_per_instance
-        if count is not None and not Token.is_unresolved(count) and (
+        if count is not None and not is_unresolved(count) and (
             isinstance(count, bool)
             or not isinstance(count, int)
             or not 1 <= count <= _MAX_CONCURRENT_INVOCATIONS

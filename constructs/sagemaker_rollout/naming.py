@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Names, Token
+from aws_cdk import Names
 
 from constructs import IConstruct
+
+from .tokens import is_unresolved
 
 #: SageMaker's pattern for endpoint, endpoint-config, model and variant names (botocore model).
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
@@ -26,7 +28,7 @@ def validate_name(field: str, value: str) -> None:
     :param field: the name of the property, for the message.
     :param value: the name to check.
     """
-    if Token.is_unresolved(value):
+    if is_unresolved(value):
         return
     if not isinstance(value, str) or NAME_PATTERN.fullmatch(value) is None:
         raise ValueError(f"{field} {value!r} is not a valid SageMaker name: allowed are {_ALLOWED}")

@@ -18,6 +18,8 @@ cdk-nag acknowledgments can name it:
 
 from __future__ import annotations
 
+import weakref
+
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -73,6 +75,11 @@ DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 _NAG_PACK = "AwsSolutions"
 
 
+#: The provider of each stack, once looked up or created: finding it in the construct tree again is
+#: three round trips to jsii's Node process for every endpoint (the README's Benchmark section).
+_PROVIDERS: weakref.WeakKeyDictionary[Stack, RolloutProvider] = weakref.WeakKeyDictionary()
+
+
 class RolloutProvider(Construct):
     """The Lambda function that carries out the rollouts of every RolloutEndpoint in a stack.
 
@@ -91,8 +98,12 @@ class RolloutProvider(Construct):
     def of(scope: Construct) -> RolloutProvider:
         """The provider of the stack that contains ``scope``, created on first use."""
         stack = Stack.of(scope)
+        known = _PROVIDERS.get(stack)
+        if known is not None:
+            return known
         existing = stack.node.try_find_child(PROVIDER_ID)
         if isinstance(existing, RolloutProvider):
+            _PROVIDERS[stack] = existing
             return existing
         if existing is not None:
             raise RuntimeError(
@@ -105,6 +116,7 @@ class RolloutProvider(Construct):
         """Use ``RolloutProvider.of(scope)``: a stack must have only one provider."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        _PROVIDERS[stack] = self
         self._log_retention: logs.RetentionDays | None = None
 
         #: The provider's log group, owned by the stack. Set its retention with
@@ -222,6 +234,9 @@ class RolloutProvider(Construct):
                 ),
             ],
         )
+        self._service_token = self.function.function_arn
+        #: ``format_arn`` of the stack's endpoints, without the ``/name``: see ``endpoint_arn``.
+        self._endpoint_arns = stack.format_arn(service="sagemaker", resource="endpoint")
         self._acknowledge_wildcards(polling_rules)
         # SingletonFunction names its function <lambda_purpose><uuid without dashes>, in the stack.
         function = stack.node.try_find_child(f"SageMakerRollout{PROVIDER_UUID.replace('-', '')}")
@@ -262,7 +277,16 @@ class RolloutProvider(Construct):
     @property
     def service_token(self) -> str:
         """The ARN to use as a custom resource's ServiceToken."""
-        return self.function.function_arn
+        return self._service_token
+
+    def endpoint_arn(self, endpoint_name: str) -> str:
+        """The ARN of the endpoint of this name in the provider's stack: what
+        ``Stack.format_arn`` makes of it, without a round trip to jsii's Node process per
+        endpoint.
+
+        :param endpoint_name: the name as it appears in the ARN (SageMaker lower-cases it).
+        """
+        return f"{self._endpoint_arns}/{endpoint_name}"
 
     @property
     def log_retention(self) -> logs.RetentionDays:

@@ -6,11 +6,12 @@ import enum
 import re
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Size, SizeRoundingBehavior, Token
+from aws_cdk import Size, SizeRoundingBehavior
 from aws_cdk import aws_sagemaker as sagemaker
 
 from .deployment import VariantFacts
 from .naming import validate_name
+from .tokens import is_unresolved
 
 #: The instance types SageMaker hosts endpoints on all look like this (ml.<family>.<size>).
 _INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
@@ -74,7 +75,7 @@ class VariantProperty(enum.Enum):
 
 
 def _check_whole_number(field: str, value: int | float, minimum: int, maximum: int | None) -> None:
-    if Token.is_unresolved(value):
+    if is_unresolved(value):
         return
     allowed = f"a whole number >= {minimum}" if maximum is None else (
         f"a whole number from {minimum} to {maximum}"
@@ -116,7 +117,7 @@ class ProductionVariant:
             )
         validate_name("variant_name", variant_name)
         validate_name("model_name", model_name)
-        if not Token.is_unresolved(initial_variant_weight) and (
+        if not is_unresolved(initial_variant_weight) and (
             isinstance(initial_variant_weight, bool)
             or not isinstance(initial_variant_weight, int | float)
             or initial_variant_weight < 0
@@ -158,7 +159,7 @@ class ProductionVariant:
         :param initial_variant_weight: the variant's share of traffic relative to the other
             variants (>= 0). Default: - 1
         """
-        if not Token.is_unresolved(instance_type) and (
+        if not is_unresolved(instance_type) and (
             not isinstance(instance_type, str)
             or _INSTANCE_TYPE_PATTERN.fullmatch(instance_type) is None
         ):
@@ -216,7 +217,7 @@ class ProductionVariant:
             f"max_concurrency of variant {variant_name!r}", max_concurrency, 1, _MAX_CONCURRENCY
         )
         if provisioned_concurrency is not None:
-            upper = _MAX_CONCURRENCY if Token.is_unresolved(max_concurrency) else max_concurrency
+            upper = _MAX_CONCURRENCY if is_unresolved(max_concurrency) else max_concurrency
             _check_whole_number(
                 f"provisioned_concurrency of variant {variant_name!r}",
                 provisioned_concurrency,

@@ -282,7 +282,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         deployments=deployments, seed=args.seed, quick=args.quick, output=output,
         synth_sizes=(1, 2) if args.quick else (1, 10, 50),
         synth_repeats=1 if args.quick else 3,
-        process_repeats=1 if args.quick else 3,
+        process_repeats=1 if args.quick else 5,
         process_other_repeats=1,
         import_repeats=1 if args.quick else 5,
         workers=max(1, args.workers),

@@ -240,7 +240,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         properties: dict[str, Any] = {
             "EndpointName": endpoint_name,
             "EndpointConfigName": self.endpoint_config_name,
-            # Lazy: autoscaling attached after construction turns it on.
             # Autoscaling attached after construction overrides it (auto_scale_instance_count).
             "RetainAllVariantProperties": self._retains_variant_properties(),
             "RetainDeploymentConfig": reuse_last_deployment_config,

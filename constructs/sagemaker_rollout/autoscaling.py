@@ -17,17 +17,13 @@ Why rollouts and autoscaling need each other's attention:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
 
 from .tokens import is_unresolved
-
-if TYPE_CHECKING:
-    from aws_cdk import aws_applicationautoscaling as appscaling
 
 #: Application Auto Scaling's scalable dimension of a SageMaker variant's instance count.
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -82,9 +78,6 @@ class InstanceCountScaling(Construct):
             ),
         )
         #: The scalable target of the variant's DesiredInstanceCount.
-        # Imported on use: tens of ms of every synth that has no autoscaling otherwise.
-        from aws_cdk import aws_applicationautoscaling as appscaling
-
         self.scalable_target = appscaling.ScalableTarget(
             self,
             "Target",
@@ -119,8 +112,6 @@ class InstanceCountScaling(Construct):
         :param disable_scale_in: never remove instances. Default: - false
         """
         check_target(invocations_per_instance)
-        from aws_cdk import aws_applicationautoscaling as appscaling
-
         return self.scalable_target.scale_to_track_metric(
             construct_id,
             target_value=invocations_per_instance,

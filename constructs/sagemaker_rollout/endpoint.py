@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import (
     Annotations,
@@ -15,6 +15,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
@@ -28,9 +29,6 @@ from .provider import RolloutProvider
 from .rules import WarningId
 from .tokens import is_unresolved
 from .variants import ProductionVariant, VariantProperty
-
-if TYPE_CHECKING:  # only in annotations: not imported by apps that do not use a key
-    from aws_cdk import aws_kms as kms
 
 #: The CloudFormation type of the custom resource.
 RESOURCE_TYPE = "Custom::SageMakerEndpointRollout"

@@ -12,14 +12,11 @@ that role ``bucket.grant_put(...)`` (and ``topic.grant_publish(...)``, ``key.gra
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
-
-if TYPE_CHECKING:  # only in annotations: not imported (tens of ms) by apps that do not use them
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_s3 as s3
-    from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns as sns
 
 from .tokens import is_unresolved
 

@@ -226,6 +226,31 @@ def test_non_positive_target_is_refused() -> None:
         endpoint().auto_scale_instance_count(max_capacity=3, invocations_per_instance=0)
 
 
+def test_a_target_that_is_not_a_number_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"invocations_per_instance nan .* > 0"):
+        endpoint().auto_scale_instance_count(max_capacity=3, invocations_per_instance=float("nan"))
+
+
+def test_an_escape_hatch_override_after_autoscaling_wins() -> None:
+    stack = new_stack()
+    ep = endpoint(stack)
+    ep.auto_scale_instance_count(max_capacity=3)
+    cfn = ep.custom_resource.node.default_child
+    cfn.add_property_override("RetainAllVariantProperties", False)  # type: ignore[union-attr]
+    _, rollout = only(Template.from_stack(stack), ROLLOUT)
+    assert rollout["Properties"]["RetainAllVariantProperties"] is False
+
+
+def test_autoscaling_leaves_an_earlier_override_alone_when_retention_was_given() -> None:
+    stack = new_stack()
+    ep = endpoint(stack, retain_variant_properties=True)
+    cfn = ep.custom_resource.node.default_child
+    cfn.add_property_override("RetainAllVariantProperties", False)  # type: ignore[union-attr]
+    ep.auto_scale_instance_count(max_capacity=3)
+    _, rollout = only(Template.from_stack(stack), ROLLOUT)
+    assert rollout["Properties"]["RetainAllVariantProperties"] is False
+
+
 def test_cooldown_without_a_target_is_refused() -> None:
     with pytest.raises(ValueError, match=r"scale_in_cooldown .* without invocations_per_instance"):
         endpoint().auto_scale_instance_count(

@@ -440,6 +440,29 @@ def test_rollback_alarms_given_as_a_prop_and_added_later_are_all_rendered_in_ord
     }
 
 
+def test_an_escape_hatch_override_after_add_rollback_alarm_wins() -> None:
+    stack, endpoint, _ = _endpoint_with_own_alarm(lambda e, a: e.add_rollback_alarm(a))
+    cfn = endpoint.custom_resource.node.default_child
+    cfn.add_property_override(  # type: ignore[union-attr]
+        "DeploymentConfig.AutoRollbackConfiguration", {"Alarms": [{"AlarmName": "mine"}]}
+    )
+    properties = rollout_properties(Template.from_stack(stack))
+    assert properties["DeploymentConfig"]["AutoRollbackConfiguration"] == {
+        "Alarms": [{"AlarmName": "mine"}]
+    }
+
+
+def test_an_endpoint_in_a_stack_subclass_without_hash_gets_one_provider() -> None:
+    class Unhashable(Stack):
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+    stack = Unhashable(App(context={"aws:cdk:bundling-stacks": []}), "Stack")
+    for index in range(2):
+        RolloutEndpoint(stack, f"Endpoint{index}", variants=[variant()])
+    Template.from_stack(stack).resource_count_is("AWS::Lambda::Function", 1)
+
+
 def _canary_endpoint(stack: Stack) -> RolloutEndpoint:
     return RolloutEndpoint(
         stack,

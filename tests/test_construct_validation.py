@@ -85,6 +85,11 @@ REFUSALS: list[tuple[str, Callable[[], object], list[str]]] = [
         ["initial_variant_weight", "-0.5", "a number >= 0"],
     ),
     (
+        "a weight that is not a number",
+        lambda: instances(initial_variant_weight=float("nan")),
+        ["initial_variant_weight", "nan", "a number >= 0"],
+    ),
+    (
         "serverless memory below 1 GiB",
         lambda: serverless(memory_size=Size.mebibytes(512)),
         ["memory_size", "512 MiB", "1024, 2048, 3072, 4096, 5120 or 6144 MiB"],

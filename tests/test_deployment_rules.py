@@ -494,3 +494,9 @@ def test_every_rule_and_warning_is_documented() -> None:
     documented = set(re.findall(r"`sagemaker-rollout:([a-z0-9-]+)`", docs))
     assert {rule.id for rule in Rule} <= documented
     assert {warning.value for warning in WarningId} <= documented
+
+
+def test_traffic_routing_reports_its_bake_as_a_duration() -> None:
+    routing = TrafficRouting.canary(size=CapacitySize.count(1), bake_time=Duration.minutes(10))
+    assert routing.wait_seconds == 600
+    assert routing.wait.to_seconds() == 600

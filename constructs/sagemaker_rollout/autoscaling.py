@@ -129,7 +129,7 @@ def check_target(invocations_per_instance: float) -> None:
     if (
         isinstance(invocations_per_instance, bool)
         or not isinstance(invocations_per_instance, int | float)
-        or invocations_per_instance <= 0
+        or not invocations_per_instance > 0  # (NaN too)
     ):
         raise ValueError(
             f"invocations_per_instance {invocations_per_instance!r} is not allowed: allowed is a "

@@ -204,6 +204,11 @@ class TrafficRouting:
         #: The bake after each step (WaitIntervalInSeconds), in whole seconds.
         self.wait_seconds = wait_seconds
 
+    @property
+    def wait(self) -> Duration:
+        """The bake after each step (WaitIntervalInSeconds)."""
+        return Duration.seconds(self.wait_seconds)
+
     @staticmethod
     def all_at_once() -> TrafficRouting:
         """Shift 100% of the traffic to the green fleet in one step, then the final bake

@@ -174,6 +174,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         shadow_variants = list(shadow_variants)
         _validate_shadow_variants(variants, shadow_variants, deployment)
         rendered_removal_policy = _removal_policy(removal_policy)
+        arn_name = _arn_name(self, endpoint_name)
         if adopt_existing_endpoint and explicit_name is None:
             Annotations.of(self).add_warning_v2(
                 WARNING_ADOPT_GENERATED_NAME,
@@ -188,6 +189,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         self._exclusions = exclusions
         self._async_inference = async_inference
         self._scalings: dict[str, InstanceCountScaling] = {}
+        #: RetainAllVariantProperties as the custom resource has it.
+        self._rendered_retain = self._retains_variant_properties()
 
         self._reuse_last_deployment_config = reuse_last_deployment_config
         self._rollback_alarms: list[cloudwatch.IAlarm] = []
@@ -239,7 +242,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             "EndpointName": endpoint_name,
             "EndpointConfigName": self.endpoint_config_name,
             # Autoscaling attached after construction overrides it (auto_scale_instance_count).
-            "RetainAllVariantProperties": self._retains_variant_properties(),
+            "RetainAllVariantProperties": self._rendered_retain,
             "RetainDeploymentConfig": reuse_last_deployment_config,
         }
         if adopt_existing_endpoint:
@@ -258,7 +261,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         self._provider = RolloutProvider.of(self)
         #: The endpoint's ARN (SageMaker lower-cases names in ARNs).
-        self.endpoint_arn = self._provider.endpoint_arn(_arn_name(self, endpoint_name))
+        self.endpoint_arn = self._provider.endpoint_arn(arn_name)
         # IAM for this endpoint.
         self._provider.grant_endpoint(endpoint_arn=self.endpoint_arn)
 
@@ -415,10 +418,12 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             endpoint_in_service=self.custom_resource,
         )
         self._scalings[name] = scaling
-        # Rendered at construction: see add_rollback_alarm.
-        self._cfn_custom_resource().add_property_override(
-            "RetainAllVariantProperties", self._retains_variant_properties()
-        )
+        if self._retains_variant_properties() != self._rendered_retain:
+            # Rendered at construction: see add_rollback_alarm.
+            self._rendered_retain = self._retains_variant_properties()
+            self._cfn_custom_resource().add_property_override(
+                "RetainAllVariantProperties", self._rendered_retain
+            )
         if invocations_per_instance is not None:
             scaling.scale_on_invocations(
                 "InvocationsPerInstance",

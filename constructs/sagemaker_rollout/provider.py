@@ -18,6 +18,7 @@ cdk-nag acknowledgments can name it:
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
@@ -77,6 +78,7 @@ _NAG_PACK = "AwsSolutions"
 
 #: The provider of each stack, once looked up or created: finding it in the construct tree again is
 #: three round trips to jsii's Node process for every endpoint (the README's Benchmark section).
+#: Weak keys, so that the cache never keeps a stack alive by itself.
 _PROVIDERS: weakref.WeakKeyDictionary[Stack, RolloutProvider] = weakref.WeakKeyDictionary()
 
 
@@ -98,25 +100,26 @@ class RolloutProvider(Construct):
     def of(scope: Construct) -> RolloutProvider:
         """The provider of the stack that contains ``scope``, created on first use."""
         stack = Stack.of(scope)
-        known = _PROVIDERS.get(stack)
+        try:
+            known = _PROVIDERS.get(stack)
+        except TypeError:  # a Stack subclass made unhashable (__eq__ without __hash__)
+            known = None
         if known is not None:
             return known
         existing = stack.node.try_find_child(PROVIDER_ID)
         if isinstance(existing, RolloutProvider):
-            _PROVIDERS[stack] = existing
-            return existing
+            return _remember(stack, existing)
         if existing is not None:
             raise RuntimeError(
                 f"construct id {PROVIDER_ID!r} at the root of stack {stack.node.path!r} is taken "
                 "by another construct; it is reserved for the SageMaker rollout provider"
             )
-        return RolloutProvider(stack, PROVIDER_ID)
+        return _remember(stack, RolloutProvider(stack, PROVIDER_ID))
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         """Use ``RolloutProvider.of(scope)``: a stack must have only one provider."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        _PROVIDERS[stack] = self
         self._log_retention: logs.RetentionDays | None = None
 
         #: The provider's log group, owned by the stack. Set its retention with
@@ -330,6 +333,13 @@ class RolloutProvider(Construct):
         if not self._alarms.has_resource:
             self.role.add_to_policy(self._alarms)
         self._alarms.add_resources(alarm.alarm_arn)
+
+
+def _remember(stack: Stack, provider: RolloutProvider) -> RolloutProvider:
+    # An unhashable Stack subclass is not cached: its provider is found in the tree every time.
+    with contextlib.suppress(TypeError):
+        _PROVIDERS[stack] = provider
+    return provider
 
 
 def _nag_arn(scope: Construct, arn: str) -> str:

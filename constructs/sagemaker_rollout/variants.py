@@ -120,7 +120,7 @@ class ProductionVariant:
         if not is_unresolved(initial_variant_weight) and (
             isinstance(initial_variant_weight, bool)
             or not isinstance(initial_variant_weight, int | float)
-            or initial_variant_weight < 0
+            or not initial_variant_weight >= 0  # (NaN too)
         ):
             raise ValueError(
                 f"initial_variant_weight {initial_variant_weight!r} of variant {variant_name!r} "

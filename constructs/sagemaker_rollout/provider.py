@@ -100,10 +100,9 @@ class RolloutProvider(Construct):
     def of(scope: Construct) -> RolloutProvider:
         """The provider of the stack that contains ``scope``, created on first use."""
         stack = Stack.of(scope)
-        try:
+        known = None
+        with contextlib.suppress(TypeError):  # an unhashable Stack subclass: see _remember
             known = _PROVIDERS.get(stack)
-        except TypeError:  # a Stack subclass made unhashable (__eq__ without __hash__)
-            known = None
         if known is not None:
             return known
         existing = stack.node.try_find_child(PROVIDER_ID)
@@ -336,7 +335,8 @@ class RolloutProvider(Construct):
 
 
 def _remember(stack: Stack, provider: RolloutProvider) -> RolloutProvider:
-    # An unhashable Stack subclass is not cached: its provider is found in the tree every time.
+    # A Stack subclass made unhashable (__eq__ without __hash__) is not cached: its provider is
+    # found in the construct tree every time.
     with contextlib.suppress(TypeError):
         _PROVIDERS[stack] = provider
     return provider

@@ -1,0 +1,30 @@
+"""Values the construct library and the Lambda handler must agree on, defined once.
+
+The construct (``sagemaker_rollout``) imports them from here: the handler package ships in the
+same wheel, so it is always importable at synth time. Nothing here may import boto3, crhelper or
+aws_cdk: both sides import this module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+#: AWS::CloudFormation::CustomResource ServiceTimeout: 1..3600 s, default 3600
+#: (CloudFormation docs, "AWS::CloudFormation::CustomResource").
+MIN_SERVICE_TIMEOUT_SECONDS: Final = 1
+MAX_SERVICE_TIMEOUT_SECONDS: Final = 3600
+DEFAULT_SERVICE_TIMEOUT_SECONDS: Final = MAX_SERVICE_TIMEOUT_SECONDS
+
+#: The handler answers CloudFormation at the latest this long before the custom resource's
+#: ServiceTimeout, so that a FAILED answer still arrives in time; the construct's time budget
+#: counts with it.
+RESPONSE_MARGIN_SECONDS: Final = 90
+
+#: SageMaker's EndpointName pattern (botocore model, EndpointName): 1..63 characters.
+ENDPOINT_NAME_PATTERN: Final = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+ENDPOINT_NAME_MAX_LENGTH: Final = 63
+
+#: Names of the AWS resources the handler creates at run time start with this prefix, which the
+#: construct's IAM policy uses to scope them.
+RESOURCE_NAME_PREFIX: Final = "sagemaker-rollout-"

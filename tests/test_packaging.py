@@ -8,8 +8,12 @@ again; a ``.pth`` file in the fresh venv adds the site-packages of the environme
 tests *after* the venv's own site-packages. Only plain paths are added that way (the ``.pth``
 files of that folder, such as the editable install's finder, are not run), and the app checks
 that ``sagemaker_rollout`` and ``sagemaker_rollout_handler`` are imported from the fresh venv.
-That the wheel declares its dependencies is checked on its metadata. Building the wheel needs
-the build backend (setuptools, wheel) from the package index, as any ``python -m build`` does.
+That the wheel declares its dependencies and its licence is checked on its metadata. Building
+the wheel needs the build backend (setuptools) from the package index, as any ``python -m build``
+does.
+
+The aws-cdk-lib lower bound is the release the pinned CDK CLI starts apps with and the one
+constraints.txt pins for CI, so the oldest release the wheel accepts is the one tested.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -70,7 +78,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's wheel, built from a copy of the sources (the work tree stays clean)."""
     source = tmp_path_factory.mktemp("source")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
         if (REPOSITORY / name).exists():
             shutil.copy2(REPOSITORY / name, source / name)
     for name in ("constructs", "lambda"):
@@ -88,6 +96,38 @@ def test_wheel_holds_both_packages_and_no_constructs_package(wheel: Path) -> Non
     assert "sagemaker_rollout_handler/index.py" in names
     # A top-level "constructs" package would shadow the constructs library.
     assert not any(name.startswith("constructs/") for name in names)
+
+
+def test_wheel_declares_the_apache_licence_and_ships_its_text(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    metadata = HeaderParser().parsestr(archive.read(metadata_name).decode())
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    licence = archive.read(metadata_name.replace("METADATA", "licenses/LICENSE")).decode()
+    assert licence == (REPOSITORY / "LICENSE").read_text()
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+
+
+def _lower_bound(requirement: Requirement) -> str:
+    (bound,) = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+    return bound
+
+
+def test_aws_cdk_lib_lower_bound_is_the_pinned_clis_and_the_tested_release() -> None:
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]
+    requirements = {Requirement(r).name: Requirement(r) for r in project["dependencies"]}
+    lower_bound = _lower_bound(requirements["aws-cdk-lib"])
+    # What `cdk init` of the pinned CLI (package.json, installed by scripts/setup) depends on.
+    init_versions = REPOSITORY / "node_modules/aws-cdk/lib/init-templates/.init-version.json"
+    assert json.loads(init_versions.read_text())["aws-cdk-lib"] == f"^{lower_bound}"
+    pins = dict(
+        line.split("==", 1)
+        for line in (REPOSITORY / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    assert pins["aws-cdk-lib"] == lower_bound, "CI must test the lowest aws-cdk-lib allowed"
+    assert Version(pins["constructs"]) in requirements["constructs"].specifier
 
 
 def test_installed_wheel_synthesizes_an_app_with_the_bundled_handler(

@@ -111,12 +111,14 @@ def add_test_stacks(app: App) -> None:
 
 @pytest.fixture(scope="module")
 def nag_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example stack and the test stacks in one app under AwsSolutionsChecks; synthesized
-    whether or not cdk-nag reports violations (the tests read its report)."""
+    """The example stack and the test stacks in one app under AwsSolutionsChecks, with the
+    example's cdk.json context (the feature flags `cdk init` sets, as the CLI passes them);
+    synthesized whether or not cdk-nag reports violations (the tests read its report)."""
     outdir = tmp_path_factory.mktemp("nag")
     app = App(
         outdir=str(outdir),
         context={
+            **json.loads((ROOT / "cdk.json").read_text())["context"],
             "aws:cdk:bundling-stacks": [],
             "@aws-cdk/core:validationReportJson": True,
             "aws:cdk:enable-path-metadata": True,

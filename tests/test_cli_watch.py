@@ -164,3 +164,17 @@ def test_in_service_with_nothing_pending_exits_0_at_once(
     assert emulator.calls_to("DescribeEndpoint") == before + 1
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == "ep: InService on c2, nothing pending"
+
+
+def test_ctrl_c_exits_130_quietly(sm: Any, clock: VirtualClock) -> None:
+    updating(sm, clock)
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    runtime = Runtime(now=clock.now, sleep=interrupted)
+    result = CliRunner().invoke(cli, ["watch", "ep", "--region", "us-east-1"], obj=runtime)
+
+    assert result.exit_code == 130
+    assert result.stderr == ""
+    assert len(result.stdout.splitlines()) == 1  # the first observation, then nothing

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
@@ -108,13 +108,11 @@ def panel(frame: Frame) -> RenderableType:
     for variant, text in _phases_text(frame):
         grid.add_row(variant, text)
     grid.add_row("alarms", ", ".join(frame.alarms) or "none")
-    if not observed.target:
-        return grid
-    grid.add_row("elapsed", _progress_text(frame))
-    parts: list[RenderableType] = [grid]
-    if frame.worst_case:
-        parts.append(ProgressBar(total=frame.worst_case,
-                                 completed=min(frame.elapsed, frame.worst_case),
-                                 width=_BAR_WIDTH))
-    parts.append(Text(f"as of {timestamp(frame.now)}", style="dim"))
-    return Group(*parts)
+    if observed.target:
+        grid.add_row("elapsed", _progress_text(frame))
+        if frame.worst_case:
+            grid.add_row("progress", ProgressBar(total=frame.worst_case,
+                                                 completed=min(frame.elapsed, frame.worst_case),
+                                                 width=_BAR_WIDTH))
+    grid.add_row("", Text(f"as of {timestamp(frame.now)}", style="dim"))
+    return grid

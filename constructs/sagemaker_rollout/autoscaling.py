@@ -17,13 +17,18 @@ Why rollouts and autoscaling need each other's attention:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
 
+from .rules import WarningId
 from .tokens import is_unresolved
+from .variants import ProductionVariant, VariantProperty
 
 #: Application Auto Scaling's scalable dimension of a SageMaker variant's instance count.
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -157,3 +162,131 @@ def check_capacities(variant_name: str, min_capacity: int, max_capacity: int, fl
             f"max_capacity {max_capacity!r} of variant {variant_name!r} is not allowed: allowed "
             f"is a whole number >= min_capacity ({min_capacity})"
         )
+
+
+@dataclass(frozen=True)
+class ScalingPlan:
+    """What `EndpointScalings.check` decided for one variant's scaling."""
+
+    variant_name: str
+    construct_id: str
+    warnings: list[tuple[WarningId, str]]
+
+
+class EndpointScalings:
+    """The instance-count scalings of one endpoint's variants: which variant may be scaled, with
+    what, and what that means for the endpoint's retained variant properties."""
+
+    def __init__(
+        self,
+        variants: Sequence[ProductionVariant],
+        *,
+        retain_variant_properties: bool | None,
+        exclusions: Sequence[VariantProperty],
+        asynchronous: bool,
+    ) -> None:
+        self._variants = list(variants)
+        self._retain_variant_properties = retain_variant_properties
+        self._exclusions = list(exclusions)
+        self._asynchronous = asynchronous
+        self._scalings: dict[str, InstanceCountScaling] = {}
+
+    def retains_variant_properties(self) -> bool:
+        """RetainAllVariantProperties: as given, else whether any variant is scaled."""
+        if self._retain_variant_properties is not None:
+            return self._retain_variant_properties
+        return bool(self._scalings)
+
+    def check(
+        self,
+        variant_name: str | None,
+        min_capacity: int,
+        max_capacity: int,
+        invocations_per_instance: float | None,
+        cooldown_given: bool,
+    ) -> ScalingPlan:
+        """Check a new scaling (raises ValueError); its variant, construct id and warnings."""
+        variant = self._variant_to_scale(variant_name)
+        name = variant.variant_name
+        check_capacities(name, min_capacity, max_capacity, 0 if self._asynchronous else 1)
+        if invocations_per_instance is None and cooldown_given:
+            raise ValueError(
+                "scale_in_cooldown and scale_out_cooldown are not allowed without "
+                "invocations_per_instance: they belong to that policy"
+            )
+        if invocations_per_instance is not None:
+            check_target(invocations_per_instance)
+        if name in self._scalings:
+            raise ValueError(
+                f"variant_name {name!r} is not allowed: its instance count is scaled already; "
+                "add policies to the InstanceCountScaling that auto_scale_instance_count returned"
+            )
+        warnings = self._retention_warnings(name)
+        warnings.extend(_range_warnings(variant, min_capacity, max_capacity))
+        construct_id = (f"InstanceCountScaling{len(self._scalings)}" if is_unresolved(name)
+                        else f"{name}InstanceCountScaling")
+        return ScalingPlan(name, construct_id, warnings)
+
+    def add(self, variant_name: str, scaling: InstanceCountScaling) -> None:
+        self._scalings[variant_name] = scaling
+
+    def _variant_to_scale(self, variant_name: str | None) -> ProductionVariant:
+        names = [variant.variant_name for variant in self._variants]
+        if variant_name is None:
+            if len(self._variants) != 1:
+                raise ValueError(
+                    f"variant_name is required: the endpoint has {len(names)} variants "
+                    f"({', '.join(names)}); allowed is one of them"
+                )
+            variant = self._variants[0]
+        else:
+            found = [v for v in self._variants if v.variant_name == variant_name]
+            if not found:
+                raise ValueError(
+                    f"variant_name {variant_name!r} is not allowed: allowed are the production "
+                    f"variants {names!r}"
+                )
+            variant = found[0]
+        if variant.serverless_variant:
+            raise ValueError(
+                f"variant {variant.variant_name!r} is serverless, which is not allowed: instance "
+                "autoscaling needs an instance-based variant (serverless variants scale by "
+                "themselves up to max_concurrency)"
+            )
+        return variant
+
+    def _retention_warnings(self, variant_name: str) -> list[tuple[WarningId, str]]:
+        if self._retain_variant_properties is False:
+            return [(
+                WarningId.AUTOSCALING_RESET,
+                f"variant {variant_name} is autoscaled but retain_variant_properties=False: every "
+                "update of the endpoint resets its instance count to initial_instance_count, "
+                "whatever the autoscaler chose (and the deployment's percentages apply to that "
+                "count). Leave retain_variant_properties unset to keep the count.",
+            )]
+        if VariantProperty.DESIRED_INSTANCE_COUNT in self._exclusions:
+            return [(
+                WarningId.AUTOSCALING_COUNT_EXCLUDED,
+                f"variant {variant_name} is autoscaled but retained_properties_exclusions has "
+                "DESIRED_INSTANCE_COUNT: every update resets its instance count to "
+                "initial_instance_count, whatever the autoscaler chose.",
+            )]
+        return []
+
+
+def _range_warnings(
+    variant: ProductionVariant, min_capacity: int, max_capacity: int
+) -> list[tuple[WarningId, str]]:
+    count = variant.initial_instance_count
+    if (
+        count is None
+        or any(is_unresolved(v) for v in (count, min_capacity, max_capacity))
+        or min_capacity <= count <= max_capacity
+    ):
+        return []
+    return [(
+        WarningId.INITIAL_COUNT_OUT_OF_RANGE,
+        f"variant {variant.variant_name}: initial_instance_count {count} is outside the scaling "
+        f"range {min_capacity}..{max_capacity}: the endpoint is created with {count} instances "
+        "and Application Auto Scaling then moves it into the range.",
+    )]

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .rules import Rule, refusal
+from .rules import Rule, WarningId, refusal
 from .tokens import is_unresolved
 
 INSTANCE_COUNT = "INSTANCE_COUNT"
@@ -120,3 +120,80 @@ def _whole_at_least_one(what: str, value: Any) -> int:
             )
         )
     return int(value)
+
+
+@dataclass(frozen=True)
+class ShareLimit:
+    """The share of a variant's fleet that one step may move: `low`..`high` % (`low` 0: "at
+    most `high` %"), written once for each kind of step and checked twice: a percentage when the
+    strategy is built, an instance count against each variant's instance count when it is bound.
+    """
+
+    rule: Rule
+    #: The field, as the user wrote it (``canary size``), for messages.
+    what: str
+    low: int
+    high: int
+
+    def check_percent(self, size: CapacitySize) -> str | None:
+        """The refusal of a percentage `size` outside the limit, or None."""
+        if not size.is_percent or self.low <= size.value <= self.high:
+            return None
+        limit = f"at most {self.high}%" if self.low == 0 else f"{self.low}..{self.high}%"
+        allowed = f"<= {self.high}" if self.low == 0 else f"from {self.low} to {self.high}"
+        return refusal(
+            self.rule,
+            f"{self.what} = {size.describe()} is outside the limit of {limit} of the variant's "
+            f"total instance count ({self.rule.summary}). Fix: use CapacitySize.percent(p) with "
+            f"p {allowed}.",
+        )
+
+    def check_fleet(
+        self,
+        size: CapacitySize,
+        variant_name: str,
+        count: int,
+        errors: list[str],
+        warnings: list[tuple[WarningId, str]],
+    ) -> None:
+        """Check `size` against a variant of `count` instances: an instance count must be inside
+        the limit (a refusal in `errors`); a percentage that is no real step warns."""
+        if size.is_percent:
+            warnings.extend(self._rounding_warnings(size, variant_name, count))
+            return
+        low, high = self.low, self.high
+        # Integer arithmetic: share = 100 * value / count, inside [low, high] %.
+        if low * count <= 100 * size.value <= high * count:
+            return
+        first = max(1, math.ceil(low * count / 100))
+        last = high * count // 100
+        fix = (f"use CapacitySize.count(k) with k from {first} to {last}"
+               if first <= last else
+               f"no instance count works for {count} instance(s); use more instances or "
+               "another strategy")
+        errors.append(refusal(
+            self.rule,
+            f"variant {variant_name}: {self.what} = {size.describe()} is "
+            f"{size.share_percent(count):.3g}% of its {count} instance(s); the limit is "
+            f"{'at most ' if low == 0 else f'{low}..'}{high}% ({self.rule.summary}). Fix: {fix}, "
+            "or a CapacitySize.percent."))
+
+    def _rounding_warnings(
+        self, size: CapacitySize, variant_name: str, count: int
+    ) -> list[tuple[WarningId, str]]:
+        # *Unverified*: SageMaker's rounding of a percentage to instances is not documented: warn
+        # when the result is not a whole number of instances strictly between 0 and the fleet.
+        found: list[tuple[WarningId, str]] = []
+        exact = size.exact_instances(count)
+        if exact < 1:
+            found.append((WarningId.STEP_ROUNDS_TO_ZERO,
+                          f"variant {variant_name}: {self.what} {size.describe()} of {count} "
+                          f"instance(s) is {exact:g} instance(s), which rounds down to 0. Use "
+                          "CapacitySize.count(1) to say what you mean, or more instances."))
+        if math.ceil(exact) >= count:
+            found.append((WarningId.STEP_IS_WHOLE_FLEET,
+                          f"variant {variant_name}: {self.what} {size.describe()} of {count} "
+                          f"instance(s) rounds up to {math.ceil(exact)}, the whole fleet: the "
+                          "step guards nothing. Use more instances or "
+                          "DeploymentStrategy.all_at_once()."))
+        return found

@@ -17,12 +17,29 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
+from sagemaker_rollout_handler.contract import (
+    ADOPT_EXISTING_PROPERTY,
+    MAX_SERVICE_TIMEOUT_SECONDS,
+    REMOVAL_POLICY_PROPERTY,
+    REMOVAL_POLICY_RETAIN,
+)
 
 from constructs import Construct
 
-from .autoscaling import InstanceCountScaling, check_capacities, check_target
-from .deployment import DeploymentStrategy, render_auto_rollback
+from .auto_rollback import MAX_ALARMS, render_auto_rollback
+from .autoscaling import EndpointScalings, InstanceCountScaling
+from .deployment import DeploymentStrategy
 from .endpoint_config import AsyncInference, DataCapture
+from .endpoint_props import (
+    MAX_SHADOW_VARIANTS,
+    MAX_TAGS,
+    MAX_VARIANTS,
+    RESERVED_TAG_PREFIX,
+    check_options,
+    removal_policy_property,
+    validate_shadow_variants,
+    validate_variants,
+)
 from .metrics import EndpointMetrics
 from .naming import default_endpoint_name, validate_name
 from .provider import RolloutProvider
@@ -30,31 +47,39 @@ from .rules import WarningId
 from .tokens import is_unresolved
 from .variants import ProductionVariant, VariantProperty
 
+__all__ = [
+    "ADOPT_EXISTING_PROPERTY",
+    "MAX_ROLLBACK_ALARMS",
+    "MAX_SHADOW_VARIANTS",
+    "MAX_TAGS",
+    "MAX_VARIANTS",
+    "REMOVAL_POLICY_PROPERTY",
+    "RESERVED_TAG_PREFIX",
+    "RESOURCE_TYPE",
+    "SERVICE_TIMEOUT",
+    "WARNING_ADOPT_GENERATED_NAME",
+    "WARNING_AUTOSCALING_COUNT_EXCLUDED",
+    "WARNING_AUTOSCALING_RESET",
+    "WARNING_INITIAL_COUNT_OUT_OF_RANGE",
+    "RolloutEndpoint",
+]
+
 #: The CloudFormation type of the custom resource.
 RESOURCE_TYPE = "Custom::SageMakerEndpointRollout"
 
 #: How long CloudFormation waits for the custom resource: the maximum it allows, because a
 #: SageMaker deployment can take long. The handler keeps its own deadline and answers before.
-SERVICE_TIMEOUT = Duration.hours(1)
+SERVICE_TIMEOUT = Duration.seconds(MAX_SERVICE_TIMEOUT_SECONDS)
 
-MAX_VARIANTS = 10
-MAX_ROLLBACK_ALARMS = 10
-#: SageMaker allows 50 tags; the handler keeps one of its own (`sagemaker-rollout:request`).
-MAX_TAGS = 49
-RESERVED_TAG_PREFIX = "sagemaker-rollout:"
-#: "If you use this field, you can only specify one variant for ProductionVariants and one
-#: variant for ShadowProductionVariants" (botocore model, CreateEndpointConfig).
-MAX_SHADOW_VARIANTS = 1
+#: Rollback alarms per endpoint: AutoRollbackConfiguration's limit.
+MAX_ROLLBACK_ALARMS = MAX_ALARMS
 
-#: Custom resource properties of this library (not SageMaker's): see the handler's properties.py.
-ADOPT_EXISTING_PROPERTY = "AdoptExisting"
-REMOVAL_POLICY_PROPERTY = "RemovalPolicy"
-
-#: Warnings of this module (acknowledge with ``Annotations.of(endpoint).acknowledge_warning``).
-WARNING_ADOPT_GENERATED_NAME = "sagemaker-rollout:adopt-generated-name"
-WARNING_AUTOSCALING_RESET = "sagemaker-rollout:autoscaling-reset-on-update"
-WARNING_AUTOSCALING_COUNT_EXCLUDED = "sagemaker-rollout:autoscaling-count-excluded"
-WARNING_INITIAL_COUNT_OUT_OF_RANGE = "sagemaker-rollout:initial-count-outside-scaling-range"
+#: Warnings of this construct (rules.py; acknowledge with
+#: ``Annotations.of(endpoint).acknowledge_warning``).
+WARNING_ADOPT_GENERATED_NAME = WarningId.ADOPT_GENERATED_NAME.full_id
+WARNING_AUTOSCALING_RESET = WarningId.AUTOSCALING_RESET.full_id
+WARNING_AUTOSCALING_COUNT_EXCLUDED = WarningId.AUTOSCALING_COUNT_EXCLUDED.full_id
+WARNING_INITIAL_COUNT_OUT_OF_RANGE = WarningId.INITIAL_COUNT_OUT_OF_RANGE.full_id
 
 
 class RolloutEndpoint(Construct, EndpointMetrics):
@@ -151,33 +176,24 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         """
         super().__init__(scope, construct_id)
         variants = list(variants)
-        _validate_variants(variants)
-        explicit_name = endpoint_name
-        if endpoint_name is None:
-            endpoint_name = default_endpoint_name(self)
-        else:
-            validate_name("endpoint_name", endpoint_name)
-        exclusions = list(dict.fromkeys(retained_properties_exclusions))
-        if exclusions and retain_variant_properties is not True:
-            raise ValueError(
-                "retained_properties_exclusions "
-                f"{[exclusion.value for exclusion in exclusions]!r} is not allowed without "
-                "retain_variant_properties=True: exclusions only apply to retained properties"
-            )
-        if reuse_last_deployment_config and deployment is not None:
-            raise ValueError(
-                "deployment is not allowed with reuse_last_deployment_config=True: pass one or the "
-                "other (the last deployment configuration replaces any given here)"
-            )
-        if tags is not None:
-            _validate_tags(tags)
         shadow_variants = list(shadow_variants)
-        _validate_shadow_variants(variants, shadow_variants, deployment)
-        rendered_removal_policy = _removal_policy(removal_policy)
+        exclusions = list(dict.fromkeys(retained_properties_exclusions))
+        validate_variants(variants)
+        explicit_name = endpoint_name
+        endpoint_name = self._checked_name(endpoint_name)
+        check_options(
+            exclusions=exclusions,
+            retain_variant_properties=retain_variant_properties,
+            reuse_last_deployment_config=reuse_last_deployment_config,
+            deployment=deployment,
+            tags=tags,
+        )
+        validate_shadow_variants(variants, shadow_variants, deployment)
+        rendered_removal_policy = removal_policy_property(removal_policy)
         arn_name = _arn_name(self, endpoint_name)
         if adopt_existing_endpoint and explicit_name is None:
             Annotations.of(self).add_warning_v2(
-                WARNING_ADOPT_GENERATED_NAME,
+                WarningId.ADOPT_GENERATED_NAME.full_id,
                 "adopt_existing_endpoint=True with a generated endpoint name: only an endpoint of "
                 f"that very name ({endpoint_name!r}) is adopted. Pass endpoint_name= with the "
                 "name of the endpoint to take over.",
@@ -185,12 +201,16 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         self._variants = variants
         self._shadow_variants = shadow_variants
-        self._retain_variant_properties = retain_variant_properties
         self._exclusions = exclusions
         self._async_inference = async_inference
-        self._scalings: dict[str, InstanceCountScaling] = {}
+        self._autoscaling = EndpointScalings(
+            variants,
+            retain_variant_properties=retain_variant_properties,
+            exclusions=exclusions,
+            asynchronous=async_inference is not None,
+        )
         #: RetainAllVariantProperties as the custom resource has it.
-        self._rendered_retain = self._retains_variant_properties()
+        self._rendered_retain = self._autoscaling.retains_variant_properties()
 
         self._reuse_last_deployment_config = reuse_last_deployment_config
         self._rollback_alarms: list[cloudwatch.IAlarm] = []
@@ -204,60 +224,19 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         #: The endpoint config of the current variants. It has no explicit name: every change is
         #: a replacement with a new name, and the old config is deleted only after the update.
-        self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
-            self,
-            "EndpointConfig",
-            production_variants=[variant.render() for variant in variants],
-            shadow_production_variants=(
-                [variant.render() for variant in shadow_variants] if shadow_variants else None
-            ),
-            data_capture_config=data_capture.render() if data_capture is not None else None,
-            async_inference_config=(
-                async_inference.render() if async_inference is not None else None
-            ),
-            kms_key_id=kms_key.key_arn if kms_key is not None else None,
+        self.cfn_endpoint_config = self._render_endpoint_config(
+            data_capture, kms_key, retain=rendered_removal_policy == REMOVAL_POLICY_RETAIN
         )
-        if rendered_removal_policy == "Retain":
-            # A retained endpoint keeps serving its last config: keep that on stack delete too
-            # (a deleted in-use config breaks the endpoint's next update and its rollbacks). A
-            # config replaced by an update is no longer in use, and is still deleted.
-            self.cfn_endpoint_config.cfn_options.deletion_policy = CfnDeletionPolicy.RETAIN
-            self.cfn_endpoint_config.cfn_options.update_replace_policy = CfnDeletionPolicy.DELETE
         #: The endpoint config's name (Fn::GetAtt EndpointConfigName: its Ref is the ARN, which
         #: UpdateEndpoint does not accept).
         self.endpoint_config_name: str = self.cfn_endpoint_config.attr_endpoint_config_name
 
-        deployment_config: dict[str, Any] | None = None
-        if not reuse_last_deployment_config:
-            deployment_config = (deployment or DeploymentStrategy.all_at_once()).bind(
-                self,
-                variants=[variant.to_facts() for variant in variants],
-                service_timeout=SERVICE_TIMEOUT,
-                # The live list, for the checks bind defers to synth time. Its immediate
-                # "baking without alarms" warning is acknowledged by add_rollback_alarm.
-                alarms=self._rollback_alarms,
-            )
-
-        properties: dict[str, Any] = {
-            "EndpointName": endpoint_name,
-            "EndpointConfigName": self.endpoint_config_name,
-            # Autoscaling attached after construction overrides it (auto_scale_instance_count).
-            "RetainAllVariantProperties": self._rendered_retain,
-            "RetainDeploymentConfig": reuse_last_deployment_config,
-        }
-        if adopt_existing_endpoint:
-            properties[ADOPT_EXISTING_PROPERTY] = "true"
-        if rendered_removal_policy is not None:
-            properties[REMOVAL_POLICY_PROPERTY] = rendered_removal_policy
-        if deployment_config is not None:
-            # Alarms added after construction override its AutoRollbackConfiguration.
-            properties["DeploymentConfig"] = self._with_auto_rollback(deployment_config)
-        if exclusions:
-            properties["ExcludeRetainedVariantProperties"] = [
-                {"VariantPropertyType": exclusion.value} for exclusion in exclusions
-            ]
-        if tags:
-            properties["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
+        properties = self._render_properties(
+            deployment_config=self._bind_deployment(deployment),
+            adopt_existing_endpoint=adopt_existing_endpoint,
+            removal_policy=rendered_removal_policy,
+            tags=tags,
+        )
 
         self._provider = RolloutProvider.of(self)
         #: The endpoint's ARN (SageMaker lower-cases names in ARNs).
@@ -280,6 +259,83 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         for alarm in self._rollback_alarms:
             self._wire_alarm(alarm)
+
+    def _checked_name(self, endpoint_name: str | None) -> str:
+        """The given endpoint name, checked, or the default one derived from the path."""
+        if endpoint_name is None:
+            return default_endpoint_name(self)
+        validate_name("endpoint_name", endpoint_name)
+        return endpoint_name
+
+    def _render_endpoint_config(
+        self, data_capture: DataCapture | None, kms_key: kms.IKey | None, *, retain: bool
+    ) -> sagemaker.CfnEndpointConfig:
+        async_inference = self._async_inference
+        config = sagemaker.CfnEndpointConfig(
+            self,
+            "EndpointConfig",
+            production_variants=[variant.render() for variant in self._variants],
+            shadow_production_variants=(
+                [variant.render() for variant in self._shadow_variants]
+                if self._shadow_variants else None
+            ),
+            data_capture_config=data_capture.render() if data_capture is not None else None,
+            async_inference_config=(
+                async_inference.render() if async_inference is not None else None
+            ),
+            kms_key_id=kms_key.key_arn if kms_key is not None else None,
+        )
+        if retain:
+            # A retained endpoint keeps serving its last config: keep that on stack delete too
+            # (a deleted in-use config breaks the endpoint's next update and its rollbacks). A
+            # config replaced by an update is no longer in use, and is still deleted.
+            config.cfn_options.deletion_policy = CfnDeletionPolicy.RETAIN
+            config.cfn_options.update_replace_policy = CfnDeletionPolicy.DELETE
+        return config
+
+    def _bind_deployment(self, deployment: DeploymentStrategy | None) -> dict[str, Any] | None:
+        """The DeploymentConfig (without alarms), or None when the last one is reused."""
+        if self._reuse_last_deployment_config:
+            return None
+        return (deployment or DeploymentStrategy.all_at_once()).bind(
+            self,
+            variants=[variant.to_facts() for variant in self._variants],
+            service_timeout=SERVICE_TIMEOUT,
+            # The live list, for the checks bind defers to synth time. Its immediate
+            # "baking without alarms" warning is acknowledged by add_rollback_alarm.
+            alarms=self._rollback_alarms,
+        )
+
+    def _render_properties(
+        self,
+        *,
+        deployment_config: dict[str, Any] | None,
+        adopt_existing_endpoint: bool,
+        removal_policy: str | None,
+        tags: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        """The custom resource's properties (the shapes of ``AWS::SageMaker::Endpoint``)."""
+        properties: dict[str, Any] = {
+            "EndpointName": self.endpoint_name,
+            "EndpointConfigName": self.endpoint_config_name,
+            # Autoscaling attached after construction overrides it (auto_scale_instance_count).
+            "RetainAllVariantProperties": self._rendered_retain,
+            "RetainDeploymentConfig": self._reuse_last_deployment_config,
+        }
+        if adopt_existing_endpoint:
+            properties[ADOPT_EXISTING_PROPERTY] = "true"
+        if removal_policy is not None:
+            properties[REMOVAL_POLICY_PROPERTY] = removal_policy
+        if deployment_config is not None:
+            # Alarms added after construction override its AutoRollbackConfiguration.
+            properties["DeploymentConfig"] = self._with_auto_rollback(deployment_config)
+        if self._exclusions:
+            properties["ExcludeRetainedVariantProperties"] = [
+                {"VariantPropertyType": exclusion.value} for exclusion in self._exclusions
+            ]
+        if tags:
+            properties["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
+        return properties
 
     def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Roll a deployment back when this alarm fires.
@@ -377,50 +433,25 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         :param scale_out_cooldown: of that policy. Default: - Application Auto Scaling's
         :returns: the scaling, to add more policies to.
         """
-        variant = self._variant_to_scale(variant_name)
-        name = variant.variant_name
-        check_capacities(name, min_capacity, max_capacity, 0 if self._async_inference else 1)
-        if invocations_per_instance is None and (
-            scale_in_cooldown is not None or scale_out_cooldown is not None
-        ):
-            raise ValueError(
-                "scale_in_cooldown and scale_out_cooldown are not allowed without "
-                "invocations_per_instance: they belong to that policy"
-            )
-        if invocations_per_instance is not None:
-            check_target(invocations_per_instance)
-        if name in self._scalings:
-            raise ValueError(
-                f"variant_name {name!r} is not allowed: its instance count is scaled already; "
-                "add policies to the InstanceCountScaling that auto_scale_instance_count returned"
-            )
-        self._warn_about_retention(name)
-        count = variant.initial_instance_count
-        if (
-            count is not None
-            and not any(is_unresolved(v) for v in (count, min_capacity, max_capacity))
-            and not min_capacity <= count <= max_capacity
-        ):
-            Annotations.of(self).add_warning_v2(
-                WARNING_INITIAL_COUNT_OUT_OF_RANGE,
-                f"variant {name}: initial_instance_count {count} is outside the scaling range "
-                f"{min_capacity}..{max_capacity}: the endpoint is created with {count} instances "
-                "and Application Auto Scaling then moves it into the range.",
-            )
+        plan = self._autoscaling.check(
+            variant_name, min_capacity, max_capacity, invocations_per_instance,
+            scale_in_cooldown is not None or scale_out_cooldown is not None,
+        )
+        for warning, message in plan.warnings:
+            Annotations.of(self).add_warning_v2(warning.full_id, message)
         scaling = InstanceCountScaling(
             self,
-            f"InstanceCountScaling{len(self._scalings)}" if is_unresolved(name)
-            else f"{name}InstanceCountScaling",
+            plan.construct_id,
             endpoint_name=self.endpoint_name,
-            variant_name=name,
+            variant_name=plan.variant_name,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
             endpoint_in_service=self.custom_resource,
         )
-        self._scalings[name] = scaling
-        if self._retains_variant_properties() != self._rendered_retain:
+        self._autoscaling.add(plan.variant_name, scaling)
+        if self._autoscaling.retains_variant_properties() != self._rendered_retain:
             # Rendered at construction: see add_rollback_alarm.
-            self._rendered_retain = self._retains_variant_properties()
+            self._rendered_retain = self._autoscaling.retains_variant_properties()
             self._cfn_custom_resource().add_property_override(
                 "RetainAllVariantProperties", self._rendered_retain
             )
@@ -432,53 +463,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
                 scale_out_cooldown=scale_out_cooldown,
             )
         return scaling
-
-    def _variant_to_scale(self, variant_name: str | None) -> ProductionVariant:
-        names = [variant.variant_name for variant in self._variants]
-        if variant_name is None:
-            if len(self._variants) != 1:
-                raise ValueError(
-                    f"variant_name is required: the endpoint has {len(names)} variants "
-                    f"({', '.join(names)}); allowed is one of them"
-                )
-            variant = self._variants[0]
-        else:
-            found = [v for v in self._variants if v.variant_name == variant_name]
-            if not found:
-                raise ValueError(
-                    f"variant_name {variant_name!r} is not allowed: allowed are the production "
-                    f"variants {names!r}"
-                )
-            variant = found[0]
-        if variant.serverless_variant:
-            raise ValueError(
-                f"variant {variant.variant_name!r} is serverless, which is not allowed: instance "
-                "autoscaling needs an instance-based variant (serverless variants scale by "
-                "themselves up to max_concurrency)"
-            )
-        return variant
-
-    def _warn_about_retention(self, variant_name: str) -> None:
-        if self._retain_variant_properties is False:
-            Annotations.of(self).add_warning_v2(
-                WARNING_AUTOSCALING_RESET,
-                f"variant {variant_name} is autoscaled but retain_variant_properties=False: every "
-                "update of the endpoint resets its instance count to initial_instance_count, "
-                "whatever the autoscaler chose (and the deployment's percentages apply to that "
-                "count). Leave retain_variant_properties unset to keep the count.",
-            )
-        elif VariantProperty.DESIRED_INSTANCE_COUNT in self._exclusions:
-            Annotations.of(self).add_warning_v2(
-                WARNING_AUTOSCALING_COUNT_EXCLUDED,
-                f"variant {variant_name} is autoscaled but retained_properties_exclusions has "
-                "DESIRED_INSTANCE_COUNT: every update resets its instance count to "
-                "initial_instance_count, whatever the autoscaler chose.",
-            )
-
-    def _retains_variant_properties(self) -> bool:
-        if self._retain_variant_properties is not None:
-            return self._retain_variant_properties
-        return bool(self._scalings)
 
     def _metric_variant_names(self) -> Sequence[str]:
         return [variant.variant_name for variant in self._variants]
@@ -516,102 +500,8 @@ def _arn_name(scope: Construct, endpoint_name: str) -> str:
     if not is_unresolved(endpoint_name):
         return endpoint_name.lower()
     Annotations.of(scope).add_warning_v2(
-        "sagemaker-rollout:endpointNameToken",
+        WarningId.ENDPOINT_NAME_TOKEN.full_id,
         "endpoint_name is a token: the IAM policy uses it as it is, but SageMaker lower-cases "
         "names in ARNs, so the deployed name must be lower-case (or pass a literal name).",
     )
     return endpoint_name
-
-
-def _validate_variants(variants: Sequence[ProductionVariant]) -> None:
-    if not 1 <= len(variants) <= MAX_VARIANTS:
-        raise ValueError(
-            f"variants has {len(variants)} variants, which is not allowed: allowed are 1 to "
-            f"{MAX_VARIANTS} variants"
-        )
-    seen: set[str] = set()
-    for variant in variants:
-        name = variant.variant_name
-        if is_unresolved(name):
-            continue
-        if name in seen:
-            raise ValueError(
-                f"variants has the variant_name {name!r} twice, which is not allowed: "
-                "allowed are distinct variant names"
-            )
-        seen.add(name)
-
-
-def _validate_shadow_variants(
-    variants: Sequence[ProductionVariant],
-    shadow_variants: Sequence[ProductionVariant],
-    deployment: DeploymentStrategy | None,
-) -> None:
-    if not shadow_variants:
-        return
-    if len(shadow_variants) > MAX_SHADOW_VARIANTS or len(variants) != 1:
-        raise ValueError(
-            f"shadow_variants has {len(shadow_variants)} variants with {len(variants)} production "
-            "variants, which is not allowed: allowed is 1 shadow variant with exactly 1 "
-            "production variant (CreateEndpointConfig ShadowProductionVariants)"
-        )
-    names = {v.variant_name for v in variants}
-    for shadow in shadow_variants:
-        if not is_unresolved(shadow.variant_name) and shadow.variant_name in names:
-            raise ValueError(
-                f"shadow_variants has the variant_name {shadow.variant_name!r} of a production "
-                "variant, which is not allowed: allowed are names distinct from the production "
-                "variants'"
-            )
-    if deployment is not None and deployment.kind == "ROLLING":
-        # Exclusions: rolling deployments do not support endpoints with more than one variant
-        # (deployment-guardrails-exclusions); a shadow variant is a second variant.
-        raise ValueError(
-            "deployment DeploymentStrategy.rolling(...) with shadow_variants is not allowed: "
-            "rolling deployments support endpoints with one variant only; allowed is "
-            "DeploymentStrategy.blue_green(...) or all_at_once()"
-        )
-
-
-def _removal_policy(policy: RemovalPolicy) -> str | None:
-    """The RemovalPolicy property: None (Delete, the default), or "Retain"."""
-    if policy == RemovalPolicy.DESTROY:
-        return None
-    if policy == RemovalPolicy.RETAIN:
-        return "Retain"
-    name = getattr(policy, "name", str(policy))
-    raise ValueError(
-        f"removal_policy RemovalPolicy.{name} is not allowed: allowed are RemovalPolicy.DESTROY "
-        "(delete the endpoint) and RemovalPolicy.RETAIN (keep it serving). An endpoint has no "
-        "snapshot, and the provider cannot tell a failed create's rollback from a delete"
-    )
-
-
-def _validate_tags(tags: Mapping[str, str]) -> None:
-    if len(tags) > MAX_TAGS:
-        raise ValueError(
-            f"tags has {len(tags)} tags, which is not allowed: allowed are at most {MAX_TAGS} tags "
-            "(SageMaker's 50, less the one the rollout handler keeps)"
-        )
-    for key, value in tags.items():
-        if not is_unresolved(key):
-            if not 1 <= len(key) <= 128:
-                raise ValueError(
-                    f"tags key {key!r} is {len(key)} characters long, which is not allowed: "
-                    "allowed are keys of 1 to 128 characters"
-                )
-            if key.lower().startswith("aws:"):
-                raise ValueError(
-                    f"tags key {key!r} is not allowed: keys starting with 'aws:' are reserved "
-                    "by AWS"
-                )
-            if key.startswith(RESERVED_TAG_PREFIX):
-                raise ValueError(
-                    f"tags key {key!r} is not allowed: keys starting with "
-                    f"{RESERVED_TAG_PREFIX!r} are reserved for the rollout handler's bookkeeping"
-                )
-        if not is_unresolved(value) and len(value) > 256:
-            raise ValueError(
-                f"tags value of key {key!r} is {len(value)} characters long, which is not "
-                "allowed: allowed are values of 0 to 256 characters"
-            )

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import re
-
 from aws_cdk import Names
+from sagemaker_rollout_handler.contract import ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN
 
 from constructs import IConstruct
 
 from .tokens import is_unresolved
 
-#: SageMaker's pattern for endpoint, endpoint-config, model and variant names (botocore model).
-NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+#: SageMaker's pattern for endpoint, endpoint-config, model and variant names (botocore model):
+#: the endpoint name's, which the handler checks too.
+NAME_PATTERN = ENDPOINT_NAME_PATTERN
 
 #: The longest name SageMaker accepts for an endpoint, endpoint config, model or variant.
-MAX_NAME_LENGTH = 63
+MAX_NAME_LENGTH = ENDPOINT_NAME_MAX_LENGTH
 
 _ALLOWED = (
     f"1 to {MAX_NAME_LENGTH} characters: letters, digits and hyphens, starting and ending with a "
-    "letter or digit (pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})"
+    f"letter or digit (pattern {NAME_PATTERN.pattern})"
 )
 
 

@@ -26,6 +26,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from sagemaker_rollout_handler.contract import RESOURCE_NAME_PREFIX
 
 from constructs import Construct
 
@@ -35,7 +36,7 @@ from .bundling import HANDLER_ENTRY_POINT, provider_code
 PROVIDER_UUID = "7d0f4f0e-5c3a-4a7e-9a53-5b1f3c0d2a61"
 
 #: The handler names the EventBridge rules crhelper polls with after this prefix.
-POLLING_RULE_PREFIX = "sagemaker-rollout-"
+POLLING_RULE_PREFIX = RESOURCE_NAME_PREFIX
 
 #: The construct id of the provider in its stack.
 PROVIDER_ID = "SageMakerRolloutProvider"

@@ -1,13 +1,19 @@
-"""The documented rules a deployment strategy is checked against, each with its source.
+"""Every deployment rule and every warning of the library: their ids, in one place.
 
 Every refusal message starts with `[sagemaker-rollout:<rule id>]` so a user can look the rule up
-in README.md ("Rules"), and tests can tell which rule refused a configuration.
-"Fact sheet" is /work/shared/reference/sagemaker-endpoint-deployments.md.
+in the documentation ("Rules"), and tests can tell which rule refused a configuration. Every
+warning is `Annotations.add_warning_v2(WarningId.X.full_id, ...)`, acknowledged by that id.
+The checks live with what they check (the traffic routings, the strategies, the endpoint); their
+ids live here. "Fact sheet" is the project's reference notes on SageMaker endpoint deployments
+(`sagemaker-endpoint-deployments.md`), which cite the botocore model and the AWS docs.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+
+#: The prefix of every rule id and warning id.
+ID_PREFIX = "sagemaker-rollout:"
 
 
 class Rule(Enum):
@@ -49,6 +55,7 @@ class Rule(Enum):
     )
     ONE_POLICY = ("one-policy", "exactly one of BlueGreenUpdatePolicy / RollingUpdatePolicy")
     ROLLING_NOT_SERVERLESS = ("rolling-not-serverless", "rolling is refused for serverless")
+    #: A shadow variant is a second variant too.
     ROLLING_SINGLE_VARIANT = ("rolling-single-variant", "rolling is refused for >1 variant")
     SERVERLESS_ALL_AT_ONCE_ONLY = (
         "serverless-all-at-once-only",
@@ -75,19 +82,27 @@ class Rule(Enum):
 
 def refusal(rule: Rule, text: str) -> str:
     """A refusal message: `[sagemaker-rollout:<rule>] <what, the value, the limit, the fix>`."""
-    return f"[sagemaker-rollout:{rule.id}] {text}"
+    return f"[{ID_PREFIX}{rule.id}] {text}"
 
 
 class WarningId(Enum):
     """Warning ids, for `Annotations.add_warning_v2` (acknowledge with
     `Annotations.of(scope).acknowledge_warning("sagemaker-rollout:<id>")`)."""
 
+    # --- the deployment strategy ---------------------------------------------------------------
     SILENT_ALL_AT_ONCE = "silent-all-at-once"
     STEP_ROUNDS_TO_ZERO = "step-rounds-to-zero"
     STEP_IS_WHOLE_FLEET = "step-is-whole-fleet"
     BAKING_WITHOUT_ALARMS = "baking-without-alarms"
     CHECKS_SKIPPED = "checks-skipped-for-tokens"
+    # --- the endpoint ----------------------------------------------------------------------------
+    ENDPOINT_NAME_TOKEN = "endpoint-name-token"
+    ADOPT_GENERATED_NAME = "adopt-generated-name"
+    # --- autoscaling -----------------------------------------------------------------------------
+    AUTOSCALING_RESET = "autoscaling-reset-on-update"
+    AUTOSCALING_COUNT_EXCLUDED = "autoscaling-count-excluded"
+    INITIAL_COUNT_OUT_OF_RANGE = "initial-count-outside-scaling-range"
 
     @property
     def full_id(self) -> str:
-        return f"sagemaker-rollout:{self.value}"
+        return f"{ID_PREFIX}{self.value}"

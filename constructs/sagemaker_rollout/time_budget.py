@@ -23,13 +23,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sagemaker_rollout_handler.contract import MAX_SERVICE_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
+
 from .rules import Rule, refusal
 
 #: The handler answers CloudFormation at the latest this long before the custom resource's
-#: ServiceTimeout (the Lambda handler's contract: crhelper polls once a minute, and a poll plus
-#: the PUT of the response must fit in what is left). A deployment still running then is
-#: reported FAILED.
-HANDLER_RESPONSE_MARGIN_SECONDS = 90
+#: ServiceTimeout (the handler's contract, `sagemaker_rollout_handler.contract`: a poll plus the
+#: PUT of the response must fit in what is left). A deployment still running then is reported
+#: FAILED.
+HANDLER_RESPONSE_MARGIN_SECONDS = RESPONSE_MARGIN_SECONDS
 
 #: Time allowed for SageMaker to provision one fleet (blue/green: the whole green fleet, which is
 #: provisioned at once) or one batch (rolling) and make it InService, before any bake starts.
@@ -50,8 +52,18 @@ ROLLBACK_ALLOWANCE_SECONDS = 300
 MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 600
 MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 28800
 
-#: ServiceTimeout limits of AWS::CloudFormation::CustomResource.
-MAX_SERVICE_TIMEOUT_SECONDS = 3600
+__all__ = [
+    "HANDLER_RESPONSE_MARGIN_SECONDS",
+    "MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS",
+    #: ServiceTimeout limits of AWS::CloudFormation::CustomResource (from the handler's contract).
+    "MAX_SERVICE_TIMEOUT_SECONDS",
+    "MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS",
+    "PROVISIONING_ALLOWANCE_SECONDS",
+    "ROLLBACK_ALLOWANCE_SECONDS",
+    "Term",
+    "TimeBudget",
+    "human",
+]
 
 
 def human(seconds: int) -> str:
@@ -145,7 +157,8 @@ class TimeBudget:
                         f"{self.ceiling_arithmetic()}, below SageMaker's minimum of "
                         f"{MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS} s. Fix: use fewer rollback "
                         "batches (a larger rollback_batch_size), a smaller provisioning "
-                        "allowance, or a longer ServiceTimeout (at most 3600 s).",
+                        "allowance, or a longer ServiceTimeout (at most "
+                        f"{MAX_SERVICE_TIMEOUT_SECONDS} s).",
                     )
                 )
                 return MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, errors

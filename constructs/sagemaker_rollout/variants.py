@@ -9,9 +9,9 @@ from typing import Any, Protocol, runtime_checkable
 from aws_cdk import Size, SizeRoundingBehavior
 from aws_cdk import aws_sagemaker as sagemaker
 
-from .deployment import VariantFacts
 from .naming import validate_name
 from .tokens import is_unresolved
+from .variant_facts import VariantFacts
 
 #: The instance types SageMaker hosts endpoints on all look like this (ml.<family>.<size>).
 _INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")

@@ -28,3 +28,19 @@ ENDPOINT_NAME_MAX_LENGTH: Final = 63
 #: Names of the AWS resources the handler creates at run time start with this prefix, which the
 #: construct's IAM policy uses to scope them.
 RESOURCE_NAME_PREFIX: Final = "sagemaker-rollout-"
+
+#: The custom resource's own properties (not SageMaker's): the construct renders them, the
+#: handler reads them. RemovalPolicy is "Delete" (the default, never rendered) or "Retain".
+ADOPT_EXISTING_PROPERTY: Final = "AdoptExisting"
+REMOVAL_POLICY_PROPERTY: Final = "RemovalPolicy"
+REMOVAL_POLICY_DELETE: Final = "Delete"
+REMOVAL_POLICY_RETAIN: Final = "Retain"
+
+#: Tag keys starting with this are the handler's bookkeeping on the endpoint: the construct refuses
+#: them in the user's tags.
+RESERVED_TAG_PREFIX: Final = "sagemaker-rollout:"
+#: The one tag the handler keeps on the endpoint (which request owns it).
+REQUEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "request"
+#: SageMaker allows 50 tags per resource (botocore model, TagList); the request tag is one of them.
+MAX_ENDPOINT_TAGS: Final = 50
+MAX_USER_TAGS: Final = MAX_ENDPOINT_TAGS - 1

@@ -11,7 +11,7 @@ path, the value and what is allowed, and no SageMaker call is made.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -128,46 +128,73 @@ def _convert(operation: str, properties: Mapping[str, Any]) -> dict[str, Any]:
 
 def _coerce(value: Any, shape: Shape, path: str) -> Any:
     """Turn CloudFormation's strings into the types `shape` wants, checking its constraints."""
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, Mapping):
-            raise PropertyError(f"Property {path or '(root)'} is {value!r}: expected an object.")
-        members = shape.members  # type: ignore[attr-defined]
-        result: dict[str, Any] = {}
-        for key, item in value.items():
-            if key not in members:
-                raise PropertyError(
-                    f"Property {_join(path, key)} is not part of {path or 'the request'}: "
-                    f"allowed are {', '.join(sorted(members))}."
-                )
-            result[key] = _coerce(item, members[key], _join(path, key))
-        for key in shape.required_members:
-            if key not in result:
-                raise PropertyError(f"Property {_join(path, key)} is missing: it is required.")
-        return result
-    if kind == "list":
-        if not isinstance(value, list | tuple):
-            raise PropertyError(f"Property {path} is {value!r}: expected a list.")
-        _check_length(len(value), shape, path, "items")
-        member = shape.member  # type: ignore[attr-defined]
-        return [_coerce(item, member, f"{path}[{index}]") for index, item in enumerate(value)]
-    if kind in ("integer", "long"):
-        number = _integer(value, path)
-        _check_range(number, shape, path)
-        return number
-    if kind == "boolean":
-        return _boolean(value, path)
-    if kind in ("float", "double"):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise PropertyError(f"Property {path} is {value!r}: expected a number.") from None
-    if kind == "string":
-        if not isinstance(value, str):
-            raise PropertyError(f"Property {path} is {value!r}: expected a string.")
-        _check_string(value, shape, path)
-        return value
-    raise PropertyError(f"Property {path} has the unsupported type {kind}.")  # pragma: no cover
+    coerce = _COERCERS.get(shape.type_name)
+    if coerce is None:  # pragma: no cover - the operations' shapes use only the types below
+        raise PropertyError(f"Property {path} has the unsupported type {shape.type_name}.")
+    return coerce(value, shape, path)
+
+
+def _coerce_structure(value: Any, shape: Shape, path: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise PropertyError(f"Property {path or '(root)'} is {value!r}: expected an object.")
+    members = shape.members  # type: ignore[attr-defined]
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in members:
+            raise PropertyError(
+                f"Property {_join(path, key)} is not part of {path or 'the request'}: "
+                f"allowed are {', '.join(sorted(members))}."
+            )
+        result[key] = _coerce(item, members[key], _join(path, key))
+    for key in shape.required_members:
+        if key not in result:
+            raise PropertyError(f"Property {_join(path, key)} is missing: it is required.")
+    return result
+
+
+def _coerce_list(value: Any, shape: Shape, path: str) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise PropertyError(f"Property {path} is {value!r}: expected a list.")
+    _check_length(len(value), shape, path, "items")
+    member = shape.member  # type: ignore[attr-defined]
+    return [_coerce(item, member, f"{path}[{index}]") for index, item in enumerate(value)]
+
+
+def _coerce_integer(value: Any, shape: Shape, path: str) -> int:
+    number = _integer(value, path)
+    _check_range(number, shape, path)
+    return number
+
+
+def _coerce_boolean(value: Any, shape: Shape, path: str) -> bool:
+    return _boolean(value, path)
+
+
+def _coerce_float(value: Any, shape: Shape, path: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise PropertyError(f"Property {path} is {value!r}: expected a number.") from None
+
+
+def _coerce_string(value: Any, shape: Shape, path: str) -> str:
+    if not isinstance(value, str):
+        raise PropertyError(f"Property {path} is {value!r}: expected a string.")
+    _check_string(value, shape, path)
+    return value
+
+
+#: How each botocore shape type is coerced from CloudFormation's value.
+_COERCERS: dict[str, Callable[[Any, Shape, str], Any]] = {
+    "structure": _coerce_structure,
+    "list": _coerce_list,
+    "integer": _coerce_integer,
+    "long": _coerce_integer,
+    "boolean": _coerce_boolean,
+    "float": _coerce_float,
+    "double": _coerce_float,
+    "string": _coerce_string,
+}
 
 
 def _integer(value: Any, path: str) -> int:

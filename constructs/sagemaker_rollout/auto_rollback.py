@@ -29,3 +29,19 @@ def render_auto_rollback(alarms: Sequence[cloudwatch.IAlarm]) -> dict[str, Any] 
             "alarms, the ones that tell a bad model from a good one.",
         ))
     return {"Alarms": [{"AlarmName": alarm.alarm_name} for alarm in alarms]}
+
+
+def check_can_add_alarm(
+    alarms: Sequence[cloudwatch.IAlarm], reuse_last_deployment_config: bool
+) -> None:
+    """Raise ValueError unless an endpoint with these rollback alarms may have one more."""
+    if reuse_last_deployment_config:
+        raise ValueError(
+            "rollback alarms are not allowed with reuse_last_deployment_config=True: they are "
+            "part of the deployment configuration, and the last one is reused as it is"
+        )
+    if len(alarms) >= MAX_ALARMS:
+        raise ValueError(
+            f"rollback_alarms has {len(alarms) + 1} alarms, which is not "
+            f"allowed: allowed are at most {MAX_ALARMS} alarms per endpoint"
+        )

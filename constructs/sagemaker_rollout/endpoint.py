@@ -7,7 +7,6 @@ from typing import Any
 
 from aws_cdk import (
     Annotations,
-    CfnDeletionPolicy,
     CfnResource,
     CustomResource,
     Duration,
@@ -16,7 +15,6 @@ from aws_cdk import (
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sagemaker as sagemaker
 from sagemaker_rollout_handler.contract import (
     ADOPT_EXISTING_PROPERTY,
     MAX_SERVICE_TIMEOUT_SECONDS,
@@ -26,21 +24,18 @@ from sagemaker_rollout_handler.contract import (
 
 from constructs import Construct
 
-from .auto_rollback import MAX_ALARMS, render_auto_rollback
+from .auto_rollback import MAX_ALARMS, check_can_add_alarm, render_auto_rollback
 from .autoscaling import EndpointScalings, InstanceCountScaling
 from .deployment import DeploymentStrategy
-from .endpoint_config import AsyncInference, DataCapture
+from .endpoint_config import AsyncInference, DataCapture, render_endpoint_config
 from .endpoint_props import (
-    MAX_SHADOW_VARIANTS,
-    MAX_TAGS,
-    MAX_VARIANTS,
-    RESERVED_TAG_PREFIX,
     check_options,
     removal_policy_property,
     validate_shadow_variants,
     validate_variants,
 )
 from .metrics import EndpointMetrics
+from .naming import arn_name as endpoint_arn_name
 from .naming import default_endpoint_name, validate_name
 from .provider import RolloutProvider
 from .rules import WarningId
@@ -50,11 +45,7 @@ from .variants import ProductionVariant, VariantProperty
 __all__ = [
     "ADOPT_EXISTING_PROPERTY",
     "MAX_ROLLBACK_ALARMS",
-    "MAX_SHADOW_VARIANTS",
-    "MAX_TAGS",
-    "MAX_VARIANTS",
     "REMOVAL_POLICY_PROPERTY",
-    "RESERVED_TAG_PREFIX",
     "RESOURCE_TYPE",
     "SERVICE_TIMEOUT",
     "WARNING_ADOPT_GENERATED_NAME",
@@ -190,7 +181,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         )
         validate_shadow_variants(variants, shadow_variants, deployment)
         rendered_removal_policy = removal_policy_property(removal_policy)
-        arn_name = _arn_name(self, endpoint_name)
+        arn_name = endpoint_arn_name(self, endpoint_name)
         if adopt_existing_endpoint and explicit_name is None:
             Annotations.of(self).add_warning_v2(
                 WarningId.ADOPT_GENERATED_NAME.full_id,
@@ -215,7 +206,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         self._reuse_last_deployment_config = reuse_last_deployment_config
         self._rollback_alarms: list[cloudwatch.IAlarm] = []
         for alarm in rollback_alarms:
-            self._check_can_add_alarm()
+            check_can_add_alarm(self._rollback_alarms, self._reuse_last_deployment_config)
             self._rollback_alarms.append(alarm)
 
         #: The endpoint's name: a plain value known at synth time, never an attribute of the
@@ -224,8 +215,14 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         #: The endpoint config of the current variants. It has no explicit name: every change is
         #: a replacement with a new name, and the old config is deleted only after the update.
-        self.cfn_endpoint_config = self._render_endpoint_config(
-            data_capture, kms_key, retain=rendered_removal_policy == REMOVAL_POLICY_RETAIN
+        self.cfn_endpoint_config = render_endpoint_config(
+            self,
+            variants=variants,
+            shadow_variants=shadow_variants,
+            data_capture=data_capture,
+            async_inference=async_inference,
+            kms_key=kms_key,
+            retain=rendered_removal_policy == REMOVAL_POLICY_RETAIN,
         )
         #: The endpoint config's name (Fn::GetAtt EndpointConfigName: its Ref is the ARN, which
         #: UpdateEndpoint does not accept).
@@ -266,32 +263,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             return default_endpoint_name(self)
         validate_name("endpoint_name", endpoint_name)
         return endpoint_name
-
-    def _render_endpoint_config(
-        self, data_capture: DataCapture | None, kms_key: kms.IKey | None, *, retain: bool
-    ) -> sagemaker.CfnEndpointConfig:
-        async_inference = self._async_inference
-        config = sagemaker.CfnEndpointConfig(
-            self,
-            "EndpointConfig",
-            production_variants=[variant.render() for variant in self._variants],
-            shadow_production_variants=(
-                [variant.render() for variant in self._shadow_variants]
-                if self._shadow_variants else None
-            ),
-            data_capture_config=data_capture.render() if data_capture is not None else None,
-            async_inference_config=(
-                async_inference.render() if async_inference is not None else None
-            ),
-            kms_key_id=kms_key.key_arn if kms_key is not None else None,
-        )
-        if retain:
-            # A retained endpoint keeps serving its last config: keep that on stack delete too
-            # (a deleted in-use config breaks the endpoint's next update and its rollbacks). A
-            # config replaced by an update is no longer in use, and is still deleted.
-            config.cfn_options.deletion_policy = CfnDeletionPolicy.RETAIN
-            config.cfn_options.update_replace_policy = CfnDeletionPolicy.DELETE
-        return config
 
     def _bind_deployment(self, deployment: DeploymentStrategy | None) -> dict[str, Any] | None:
         """The DeploymentConfig (without alarms), or None when the last one is reused."""
@@ -345,7 +316,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         :param alarm: the alarm (at most 10 per endpoint).
         """
-        self._check_can_add_alarm()
+        check_can_add_alarm(self._rollback_alarms, self._reuse_last_deployment_config)
         self._rollback_alarms.append(alarm)
         self._wire_alarm(alarm)
         # The properties were rendered at construction (plain values, not Lazy ones: a Lazy is
@@ -359,18 +330,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         Annotations.of(self).acknowledge_warning(
             WarningId.BAKING_WITHOUT_ALARMS.full_id, "rollback alarms added with add_rollback_alarm"
         )
-
-    def _check_can_add_alarm(self) -> None:
-        if self._reuse_last_deployment_config:
-            raise ValueError(
-                "rollback alarms are not allowed with reuse_last_deployment_config=True: they are "
-                "part of the deployment configuration, and the last one is reused as it is"
-            )
-        if len(self._rollback_alarms) >= MAX_ROLLBACK_ALARMS:
-            raise ValueError(
-                f"rollback_alarms has {len(self._rollback_alarms) + 1} alarms, which is not "
-                f"allowed: allowed are at most {MAX_ROLLBACK_ALARMS} alarms per endpoint"
-            )
 
     def _wire_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         # The deployment waits for the alarm; the alarm never depends on the deployment (it
@@ -494,14 +453,3 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         if auto_rollback is not None:
             rendered["AutoRollbackConfiguration"] = auto_rollback
         return rendered
-
-
-def _arn_name(scope: Construct, endpoint_name: str) -> str:
-    if not is_unresolved(endpoint_name):
-        return endpoint_name.lower()
-    Annotations.of(scope).add_warning_v2(
-        WarningId.ENDPOINT_NAME_TOKEN.full_id,
-        "endpoint_name is a token: the IAM policy uses it as it is, but SageMaker lower-cases "
-        "names in ARNs, so the deployed name must be lower-case (or pass a literal name).",
-    )
-    return endpoint_name

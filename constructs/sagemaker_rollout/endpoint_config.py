@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import CfnDeletionPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 
+from constructs import Construct
+
 from .tokens import is_unresolved
+from .variants import ProductionVariant
 
 _MAX_CONTENT_TYPES = 10
 _MAX_CONCURRENT_INVOCATIONS = 1000
@@ -242,3 +246,40 @@ class AsyncInference:
             ),
             client_config=client,
         )
+
+
+def render_endpoint_config(
+    scope: Construct,
+    *,
+    variants: Sequence[ProductionVariant],
+    shadow_variants: Sequence[ProductionVariant],
+    data_capture: DataCapture | None,
+    async_inference: AsyncInference | None,
+    kms_key: kms.IKey | None,
+    retain: bool,
+) -> sagemaker.CfnEndpointConfig:
+    """The ``AWS::SageMaker::EndpointConfig`` of these variants, with no explicit name: every
+    change is a replacement with a new name, and the old config is deleted only after the update.
+
+    :param retain: keep the config when the stack is deleted (an endpoint that is retained).
+    """
+    config = sagemaker.CfnEndpointConfig(
+        scope,
+        "EndpointConfig",
+        production_variants=[variant.render() for variant in variants],
+        shadow_production_variants=(
+            [variant.render() for variant in shadow_variants] if shadow_variants else None
+        ),
+        data_capture_config=data_capture.render() if data_capture is not None else None,
+        async_inference_config=(
+            async_inference.render() if async_inference is not None else None
+        ),
+        kms_key_id=kms_key.key_arn if kms_key is not None else None,
+    )
+    if retain:
+        # A retained endpoint keeps serving its last config: keep that on stack delete too
+        # (a deleted in-use config breaks the endpoint's next update and its rollbacks). A
+        # config replaced by an update is no longer in use, and is still deleted.
+        config.cfn_options.deletion_policy = CfnDeletionPolicy.RETAIN
+        config.cfn_options.update_replace_policy = CfnDeletionPolicy.DELETE
+    return config

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Names
+from aws_cdk import Annotations, Names
 from sagemaker_rollout_handler.contract import ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN
 
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
+from .rules import WarningId
 from .tokens import is_unresolved
 
 #: SageMaker's pattern for endpoint, endpoint-config, model and variant names (botocore model):
@@ -49,3 +50,16 @@ def default_endpoint_name(construct: IConstruct) -> str:
     if NAME_PATTERN.fullmatch(name) is None:  # pragma: no cover - defensive
         raise RuntimeError(f"generated endpoint name {name!r} does not match {_ALLOWED}")
     return name
+
+
+def arn_name(scope: Construct, endpoint_name: str) -> str:
+    """The endpoint's name as its ARN has it: lower-cased (SageMaker lower-cases names in ARNs);
+    a token is kept as it is, with a warning."""
+    if not is_unresolved(endpoint_name):
+        return endpoint_name.lower()
+    Annotations.of(scope).add_warning_v2(
+        WarningId.ENDPOINT_NAME_TOKEN.full_id,
+        "endpoint_name is a token: the IAM policy uses it as it is, but SageMaker lower-cases "
+        "names in ARNs, so the deployed name must be lower-case (or pass a literal name).",
+    )
+    return endpoint_name

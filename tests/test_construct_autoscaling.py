@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
-from construct_support import instance_variant, new_stack
+from construct_support import instance_variant, new_stack, only
 from sagemaker_rollout import (
     AsyncInference,
     ProductionVariant,
@@ -30,12 +30,6 @@ def variant(name: str = "AllTraffic", **overrides: Any) -> ProductionVariant:
 def endpoint(stack: Stack | None = None, **props: Any) -> RolloutEndpoint:
     props.setdefault("variants", [variant()])
     return RolloutEndpoint(stack or new_stack(), "Endpoint", endpoint_name="my-endpoint", **props)
-
-
-def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
-    resources = template.find_resources(resource_type)
-    assert len(resources) == 1, resources
-    return next(iter(resources.items()))
 
 
 class Scaled:

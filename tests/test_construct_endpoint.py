@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk import App, Duration, Size, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk.assertions import Annotations, Match, Template
-from construct_support import instance_variant, new_stack
+from construct_support import (
+    dependency_graph,
+    depends_on,
+    has_cycle,
+    instance_variant,
+    new_stack,
+    only,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sagemaker_rollout import (
@@ -31,12 +38,6 @@ NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 def variant(**overrides: Any) -> ProductionVariant:
     return instance_variant(**overrides)
-
-
-def only(template: Template, resource_type: str) -> tuple[str, Any]:
-    resources = template.find_resources(resource_type)
-    assert len(resources) == 1, resources
-    return next(iter(resources.items()))
 
 
 def synth_endpoint(**props: Any) -> Template:
@@ -323,55 +324,6 @@ def test_token_endpoint_name_is_accepted_with_a_warning() -> None:
 
 
 # --- rollback alarms ---------------------------------------------------------------------------
-
-
-def _references(value: Any, resource_ids: set[str]) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and inner in resource_ids:
-                yield inner
-            elif key == "Fn::GetAtt" and inner[0] in resource_ids:
-                yield inner[0]
-            elif key == "Fn::Sub":
-                text = inner if isinstance(inner, str) else inner[0]
-                for match in re.findall(r"\$\{([^}.!]+)", text):
-                    if match in resource_ids:
-                        yield match
-            else:
-                yield from _references(inner, resource_ids)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _references(inner, resource_ids)
-
-
-def dependency_graph(template: Mapping[str, Any]) -> dict[str, set[str]]:
-    """For each resource, the resources it depends on (DependsOn, Ref, GetAtt, Sub)."""
-    resources: dict[str, Any] = template["Resources"]
-    ids = set(resources)
-    graph: dict[str, set[str]] = {}
-    for resource_id, resource in resources.items():
-        depends_on = resource.get("DependsOn", [])
-        edges = {depends_on} if isinstance(depends_on, str) else set(depends_on)
-        edges |= set(_references(resource.get("Properties", {}), ids))
-        graph[resource_id] = edges
-    return graph
-
-
-def depends_on(graph: dict[str, set[str]], start: str, target: str) -> bool:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        for dependency in graph[todo.pop()]:
-            if dependency == target:
-                return True
-            if dependency not in seen:
-                seen.add(dependency)
-                todo.append(dependency)
-    return False
-
-
-def has_cycle(graph: dict[str, set[str]]) -> bool:
-    return any(depends_on(graph, resource_id, resource_id) for resource_id in graph)
 
 
 def _own_5xx_alarm(stack: Stack, endpoint: RolloutEndpoint) -> cloudwatch.Alarm:

@@ -3,8 +3,6 @@ grant_invoke and the deployed config name."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
-from construct_support import instance_variant, new_stack
+from construct_support import dependency_graph, depends_on, instance_variant, new_stack
 from sagemaker_rollout import (
     AsyncInference,
     CapacitySize,
@@ -140,46 +138,6 @@ def test_metric_of_the_shadow_variant_is_allowed() -> None:
 # --- alarms on the endpoint's own metrics as its rollback alarms ---------------------------------
 
 
-def _references(value: Any, ids: set[str]) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and inner in ids:
-                yield inner
-            elif key == "Fn::GetAtt" and inner[0] in ids:
-                yield inner[0]
-            elif key == "Fn::Sub":
-                text = inner if isinstance(inner, str) else inner[0]
-                yield from (m for m in re.findall(r"\$\{([^}.!]+)", text) if m in ids)
-            else:
-                yield from _references(inner, ids)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _references(inner, ids)
-
-
-def dependency_graph(template: dict[str, Any]) -> dict[str, set[str]]:
-    resources: dict[str, Any] = template["Resources"]
-    graph: dict[str, set[str]] = {}
-    for resource_id, resource in resources.items():
-        depends_on = resource.get("DependsOn", [])
-        edges = {depends_on} if isinstance(depends_on, str) else set(depends_on)
-        properties = resource.get("Properties", {})
-        graph[resource_id] = edges | set(_references(properties, set(resources)))
-    return graph
-
-
-def reaches(graph: dict[str, set[str]], start: str, target: str) -> bool:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        for dependency in graph[todo.pop()] - seen:
-            if dependency == target:
-                return True
-            seen.add(dependency)
-            todo.append(dependency)
-    return False
-
-
 class OwnAlarms:
     """A canary endpoint with two variants, rolled back by alarms on its own metrics."""
 
@@ -222,7 +180,7 @@ def own_alarms() -> OwnAlarms:
 def test_alarms_on_the_endpoints_own_metrics_give_no_dependency_cycle(
     own_alarms: OwnAlarms,
 ) -> None:
-    assert not any(reaches(own_alarms.graph, node, node) for node in own_alarms.graph)
+    assert not any(depends_on(own_alarms.graph, node, node) for node in own_alarms.graph)
 
 
 @pytest.mark.parametrize("alarm", ["variant_alarm", "endpoint_alarm"])
@@ -231,7 +189,7 @@ def test_alarm_on_the_endpoints_own_metric_is_created_before_the_rollout(
 ) -> None:
     alarm_id = own_alarms.logical_id(getattr(own_alarms, alarm))
     assert alarm_id in own_alarms.graph[own_alarms.rollout]
-    assert not reaches(own_alarms.graph, alarm_id, own_alarms.rollout)
+    assert not depends_on(own_alarms.graph, alarm_id, own_alarms.rollout)
 
 
 def test_alarms_on_the_endpoints_own_metrics_are_its_auto_rollback_alarms(

@@ -26,7 +26,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from sagemaker_rollout_handler.contract import RESOURCE_NAME_PREFIX
+from sagemaker_rollout_handler.contract import MAX_SERVICE_TIMEOUT_SECONDS, RESOURCE_NAME_PREFIX
 
 from constructs import Construct
 
@@ -68,7 +68,7 @@ FUNCTION_TIMEOUT = Duration.minutes(3)
 RETRY_ATTEMPTS = 0
 
 #: Events older than the custom resource's ServiceTimeout are useless: CloudFormation gave up.
-MAX_EVENT_AGE = Duration.hours(1)
+MAX_EVENT_AGE = Duration.seconds(MAX_SERVICE_TIMEOUT_SECONDS)
 
 #: Default retention of the provider's log group (change it with ``set_log_retention``).
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH

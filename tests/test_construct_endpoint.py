@@ -152,7 +152,7 @@ def test_custom_resource_renders_endpoint_properties_with_explicit_defaults() ->
     properties = rollout_properties(Template.from_stack(stack))
     del properties["ServiceToken"]  # see test_custom_resource_service_token_is_the_provider...
     policy = properties["DeploymentConfig"]["BlueGreenUpdatePolicy"]
-    # Chosen by the deployment strategy to fit the one-hour custom resource (deployment.py).
+    # Chosen by the deployment strategy to fit the one-hour custom resource (time_budget.py).
     timeout = policy.pop("MaximumExecutionTimeoutInSeconds")
     assert isinstance(timeout, int) and 600 <= timeout <= 3600
     assert properties == {

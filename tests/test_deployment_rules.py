@@ -1,4 +1,4 @@
-"""One test per documented rule of the deployment strategies (README.md, "Rules").
+"""One test per documented rule of the deployment strategies (the documentation's "Rules").
 
 Each test is named for the rule it proves, checks that a refusal names the value, the limit and
 the fix, and that the legal edge of the range is accepted.
@@ -490,7 +490,8 @@ def test_default_is_all_at_once_with_the_largest_timeout_that_fits() -> None:
 
 
 def test_every_rule_and_warning_is_documented() -> None:
-    docs = (Path(__file__).parent.parent / "README.md").read_text()
+    root = Path(__file__).parent.parent
+    docs = "\n".join(p.read_text() for p in [root / "README.md", *sorted(root.glob("docs/*.md"))])
     documented = set(re.findall(r"`sagemaker-rollout:([a-z0-9-]+)`", docs))
     assert {rule.id for rule in Rule} <= documented
     assert {warning.value for warning in WarningId} <= documented

@@ -22,6 +22,7 @@ SageMaker emulator (`tests/sagemaker_emulator`) its timeline; test it in
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -33,7 +34,7 @@ from .rules import Rule, refusal
 from .time_budget import Term
 
 
-class TrafficRouting:
+class TrafficRouting(ABC):
     """How a blue/green deployment shifts traffic to the new (green) fleet.
 
     Use `TrafficRouting.all_at_once()`, `.canary(...)` or `.linear(...)`.
@@ -109,10 +110,10 @@ class TrafficRouting:
         """The size of the step, as this mode names it in the API (nothing by default)."""
         return {}
 
+    @abstractmethod
     def bake_term(self, instance_counts: Sequence[int]) -> tuple[Term, int]:
         """The bakes of the time budget, and how many steps bake, for variants of these
         (concrete) instance counts."""
-        raise NotImplementedError
 
     def serverless_refusal(self, serverless_variants: Sequence[str]) -> str | None:
         """The refusal of this routing on these serverless variants, or None when allowed."""

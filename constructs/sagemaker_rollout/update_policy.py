@@ -8,6 +8,7 @@ exclusions; the rules that apply to every policy are in validation.py.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ from .variant_facts import ResolvedVariant
 MAX_PROVISIONING_ALLOWANCE_SECONDS = 3600
 
 
-class UpdatePolicy:
+class UpdatePolicy(ABC):
     """A validated update policy; its durations in whole seconds."""
 
     def __init__(
@@ -41,47 +42,47 @@ class UpdatePolicy:
         self.provisioning_allowance_seconds = provisioning_allowance_seconds
 
     @property
+    @abstractmethod
     def kind(self) -> str:
         """`ALL_AT_ONCE`, `CANARY`, `LINEAR` (blue/green) or `ROLLING`."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def step_size(self) -> CapacitySize | None:
         """The size of a canary, a linear step or a rolling batch; None: all at once."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def share_limit(self) -> ShareLimit | None:
         """The limit of `step_size` against each variant's fleet."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def needs_instance_count(self) -> bool:
         """Whether the steps (and the time budget) need each variant's instance count."""
-        raise NotImplementedError
 
     @property
     def is_plain_all_at_once(self) -> bool:
         """All the traffic at once with no bake at all (nothing for alarms to watch)."""
         return False
 
+    @abstractmethod
     def exclusions(self, variants: Sequence[ResolvedVariant]) -> list[str]:
         """The refusals of this policy for these variants (fact sheet, "Exclusions")."""
-        raise NotImplementedError
 
     def shadow_variants_refusal(self) -> str | None:
         """The refusal of this policy on an endpoint with a shadow variant, or None."""
         return None
 
+    @abstractmethod
     def budget(self, instance_counts: Sequence[int], service_timeout: int) -> TimeBudget:
         """The worst-case timeline (time_budget.py) for variants of these instance counts."""
-        raise NotImplementedError
 
+    @abstractmethod
     def render(self, timeout: int | None) -> dict[str, Any]:
         """The API's `DeploymentConfig` without `AutoRollbackConfiguration`: exactly one policy,
         always (fact sheet: "Only one update policy: BlueGreenUpdatePolicy or
         RollingUpdatePolicy, not both")."""
-        raise NotImplementedError
 
 
 def common_seconds(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cli_support import canary_config
 from click.testing import CliRunner, Result
 from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
 from sagemaker_rollout.cli.main import cli
@@ -23,15 +24,7 @@ from sagemaker_rollout.cli.watch import Runtime
 TIMINGS = Timings(create=300, provision=200, traffic_shift=20, terminate=60, rollback=100,
                   delete=30)
 ALARM = "errors-high"
-CANARY = {
-    "BlueGreenUpdatePolicy": {
-        "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 600,
-                                        "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1}},
-        "TerminationWaitInSeconds": 300,
-        "MaximumExecutionTimeoutInSeconds": 3210,
-    },
-    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": ALARM}]},
-}
+CANARY = canary_config(bake=600, final_bake=300, timeout=3210, alarm=ALARM)
 
 
 @pytest.fixture
@@ -178,3 +171,35 @@ def test_ctrl_c_exits_130_quietly(sm: Any, clock: VirtualClock) -> None:
     assert result.exit_code == 130
     assert result.stderr == ""
     assert len(result.stdout.splitlines()) == 1  # the first observation, then nothing
+
+
+def test_linear_bakes_count_down_from_the_deployment_config(sm: Any, clock: VirtualClock) -> None:
+    linear = {"BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {"Type": "LINEAR", "WaitIntervalInSeconds": 120,
+                                        "LinearStepSize": {"Type": "CAPACITY_PERCENT",
+                                                           "Value": 50}},
+        "TerminationWaitInSeconds": 60}}
+    updating(sm, clock, linear)
+
+    result = watch(clock, "ep", "--region", "us-east-1")
+
+    assert result.exit_code == 0, result.output
+    bakes = [line for line in result.stdout.splitlines() if "Baking" in line]
+    assert [re.search(r"\(bake .*?\)", line).group(0) for line in bakes] == [  # type: ignore
+        "(bake 0 s of 2 min, 2 min left)", "(bake 0 s of 2 min, 2 min left)",
+        "(bake 0 s of 1 min, 1 min left)"]
+    # 600 s provisioning allowance + 2 x 120 s + 60 s, no alarms.
+    assert "of a 15 min worst case" in bakes[0]
+
+
+def test_failed_endpoint_exits_1_with_its_reason(sm: Any, clock: VirtualClock,
+                                                 emulator: SageMakerEmulator) -> None:
+    sm.create_endpoint_config(EndpointConfigName="c1", ProductionVariants=variants())
+    emulator.faults.fail_provisioning("ep", on="create", reason="the model would not load")
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c1")
+
+    result = watch(clock, "ep", "--region", "us-east-1")
+
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].split(" | ")[1:3] == ["Creating", "deploying c1"]
+    assert result.stderr.strip() == "ep: the endpoint failed (Failed): the model would not load"

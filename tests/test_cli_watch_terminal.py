@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 import pytest
+from cli_support import canary_config
 from sagemaker_emulator import SageMakerEmulator, Timings
 
 pytestmark = pytest.mark.skipif(
@@ -32,15 +33,7 @@ pytestmark = pytest.mark.skipif(
 
 SCRIPT = Path(sys.executable).with_name("sagemaker-rollout")
 PANE_WIDTH = 160
-DEPLOYMENT = {
-    "BlueGreenUpdatePolicy": {
-        "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 4,
-                                        "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1}},
-        "TerminationWaitInSeconds": 3,
-        "MaximumExecutionTimeoutInSeconds": 600,
-    },
-    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "errors-high"}]},
-}
+DEPLOYMENT = canary_config(bake=4, final_bake=3, timeout=600, alarm="errors-high")
 
 
 class RealClock:

@@ -278,7 +278,7 @@ def _describe(kind: str, policy: Mapping[str, Any], budget: TimeBudget,
         rollback = policy.get("RollbackMaximumBatchSize")
         back = ("all at once (blue/green style)" if rollback is None
                 else f"in batches of {_size(rollback, 'RollbackMaximumBatchSize').describe()}")
-        return (f"rolling: {terms[0].times} batches of {_share(step, counts)}, bake "
+        return (f"rolling: {_share(step, counts)} per batch ({terms[0].times} batches), bake "
                 f"{_minutes(terms[1].seconds)} each; rollback {back}")
     final = terms[2].seconds
     tail = f", final bake {_minutes(final)}" if final else ", no final bake"

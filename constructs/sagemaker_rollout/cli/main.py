@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from .errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
+from .plan import plan
 from .watch import Runtime, watch
 
 
@@ -40,6 +41,7 @@ def cli(ctx: click.Context) -> None:
         ctx.obj = Runtime()
 
 
+cli.add_command(plan)
 cli.add_command(watch)
 
 

@@ -1,4 +1,4 @@
-"""One test per documented rule of the deployment strategies (the documentation's "Rules").
+"""One test per documented rule of the deployment strategies (docs/rules.md).
 
 Each test is named for the rule it proves, checks that a refusal names the value, the limit and
 the fix, and that the legal edge of the range is accepted.
@@ -7,9 +7,7 @@ the fix, and that the legal edge of the range is accepted.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -487,14 +485,6 @@ def test_default_is_all_at_once_with_the_largest_timeout_that_fits() -> None:
             "MaximumExecutionTimeoutInSeconds": 3210,
         }
     }
-
-
-def test_every_rule_and_warning_is_documented() -> None:
-    root = Path(__file__).parent.parent
-    docs = "\n".join(p.read_text() for p in [root / "README.md", *sorted(root.glob("docs/*.md"))])
-    documented = set(re.findall(r"`sagemaker-rollout:([a-z0-9-]+)`", docs))
-    assert {rule.id for rule in Rule} <= documented
-    assert {warning.value for warning in WarningId} <= documented
 
 
 def test_traffic_routing_reports_its_bake_as_a_duration() -> None:

@@ -9,14 +9,19 @@ tests/test_cli_watch_terminal.py.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Duration, Stack
 from cli_support import canary_config
 from click.testing import CliRunner, Result
+from construct_support import instance_variant
 from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
+from sagemaker_rollout import CapacitySize, DeploymentStrategy, RolloutEndpoint, TrafficRouting
 from sagemaker_rollout.cli.main import cli
 from sagemaker_rollout.cli.watch import Runtime
 
@@ -47,12 +52,14 @@ def variants(count: int = 2) -> list[dict[str, Any]]:
              "InstanceType": "ml.m5.xlarge"}]
 
 
-def updating(sm: Any, clock: VirtualClock, config: dict[str, Any] = CANARY) -> None:
-    """Endpoint `ep` InService on `c1` (created with `config`, as the construct does), then
-    UpdateEndpoint to `c2` with `config`."""
+def updating(sm: Any, clock: VirtualClock, config: dict[str, Any] = CANARY,
+             created_with: dict[str, Any] | None = None) -> None:
+    """Endpoint `ep` InService on `c1` (created with `config` as the construct does, or with
+    `created_with`), then UpdateEndpoint to `c2` with `config`."""
     sm.create_endpoint_config(EndpointConfigName="c1", ProductionVariants=variants())
     sm.create_endpoint_config(EndpointConfigName="c2", ProductionVariants=variants())
-    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c1", DeploymentConfig=config)
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c1",
+                       DeploymentConfig=created_with or config)
     clock.advance(300)
     sm.update_endpoint(EndpointName="ep", EndpointConfigName="c2", DeploymentConfig=config)
 
@@ -181,14 +188,17 @@ def test_linear_bakes_count_down_from_the_deployment_config(sm: Any, clock: Virt
         "TerminationWaitInSeconds": 60}}
     updating(sm, clock, linear)
 
-    result = watch(clock, "ep", "--region", "us-east-1")
+    assert_linear_countdown(watch(clock, "ep", "--region", "us-east-1"))
 
+
+def assert_linear_countdown(result: Result) -> None:
+    """Two linear bakes of 2 min, a final bake of 1 min, counted down; the worst case is
+    600 s provisioning allowance + 2 x 120 s + 60 s."""
     assert result.exit_code == 0, result.output
     bakes = [line for line in result.stdout.splitlines() if "Baking" in line]
     assert [re.search(r"\(bake .*?\)", line).group(0) for line in bakes] == [  # type: ignore
         "(bake 0 s of 2 min, 2 min left)", "(bake 0 s of 2 min, 2 min left)",
         "(bake 0 s of 1 min, 1 min left)"]
-    # 600 s provisioning allowance + 2 x 120 s + 60 s, no alarms.
     assert "of a 15 min worst case" in bakes[0]
 
 
@@ -203,3 +213,43 @@ def test_failed_endpoint_exits_1_with_its_reason(sm: Any, clock: VirtualClock,
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0].split(" | ")[1:3] == ["Creating", "deploying c1"]
     assert result.stderr.strip() == "ep: the endpoint failed (Failed): the model would not load"
+
+
+def synthesized(outdir: Path) -> dict[str, Any]:
+    """An app whose endpoint `ep` deploys with a linear strategy; its rendered DeploymentConfig."""
+    app = App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": []})
+    RolloutEndpoint(
+        Stack(app, "Stack"), "Endpoint", endpoint_name="ep",
+        variants=[instance_variant(initial_instance_count=2)],
+        deployment=DeploymentStrategy.blue_green(
+            traffic_routing=TrafficRouting.linear(step_size=CapacitySize.percent(50),
+                                                  interval=Duration.minutes(2)),
+            termination_wait=Duration.minutes(1)))
+    template = json.loads((Path(app.synth().directory) / "Stack.template.json").read_text())
+    [rollout] = [r for r in template["Resources"].values()
+                 if r["Type"] == "Custom::SageMakerEndpointRollout"]
+    config: dict[str, Any] = rollout["Properties"]["DeploymentConfig"]
+    return config
+
+
+def test_assembly_gives_the_config_being_deployed(sm: Any, clock: VirtualClock,
+                                                  tmp_path: Path) -> None:
+    linear = synthesized(tmp_path)
+    # The endpoint was created with a canary config; the deploy switches to linear. SageMaker's
+    # LastDeploymentConfig (in the emulator) is the canary's until the deployment ends.
+    updating(sm, clock, linear, created_with=CANARY)
+
+    assert_linear_countdown(
+        watch(clock, "ep", "--region", "us-east-1", "--assembly", str(tmp_path)))
+
+
+def test_assembly_without_the_endpoint_is_one_line_and_exit_2(sm: Any, clock: VirtualClock,
+                                                               tmp_path: Path) -> None:
+    synthesized(tmp_path)
+
+    result = watch(clock, "other", "--region", "us-east-1", "--assembly", str(tmp_path))
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"sagemaker-rollout: no rollout of endpoint other in the cloud assembly at {tmp_path} "
+        "(its rollouts: ep)")

@@ -179,3 +179,16 @@ def _wait_condition(resources: Json, rollout_id: str) -> tuple[int, str] | None:
         if rollout_id in depends or given_handle:
             return _whole(properties.get("Timeout"), 0), f"WaitCondition {logical_id}"
     return None
+
+
+def find_rollout(directory: Path, endpoint_name: str) -> Rollout:
+    """The rollout of the endpoint named `endpoint_name` (case-insensitive, as SageMaker's
+    names) in the assembly at `directory`."""
+    rollouts = [r for stack in load_templates(directory) for r in rollouts_of(stack)]
+    for rollout in rollouts:
+        if (rollout.endpoint_name or "").lower() == endpoint_name.lower():
+            return rollout
+    known = ", ".join(r.endpoint_name or f"{r.path} (name generated at deploy)"
+                      for r in rollouts) or "none"
+    raise CliError(f"no rollout of endpoint {endpoint_name} in the cloud assembly at "
+                   f"{directory} (its rollouts: {known})")

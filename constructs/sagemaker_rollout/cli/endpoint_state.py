@@ -124,10 +124,11 @@ class Outcome:
 
 
 def outcome(observed: Observation, target: str | None,
-            deployment_config: Mapping[str, Any] | None) -> Outcome | None:
+            alarms: Sequence[str]) -> Outcome | None:
     """The end of the watch, or None while the deployment runs.
 
-    `target`: the config seen being deployed since the watch began (None: none seen).
+    `target`: the config seen being deployed since the watch began (None: none seen); `alarms`:
+    the deployment's auto-rollback alarms, named when it was rolled back.
     """
     if observed.status in IN_PROGRESS:
         return None
@@ -143,7 +144,6 @@ def outcome(observed: Observation, target: str | None,
         return Outcome(EXIT_OK, f"InService on {observed.config_name}, nothing pending{note}")
     if observed.config_name == target:
         return Outcome(EXIT_OK, f"deployed: InService on {target}")
-    alarms = alarm_names(deployment_config)
     return Outcome(
         EXIT_DEPLOYMENT_FAILED,
         f"rolled back: InService on the old config {observed.config_name}, not {target}: "

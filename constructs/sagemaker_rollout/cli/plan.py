@@ -17,9 +17,10 @@ from typing import Any
 import click
 
 from ..rendered_timeline import RolloutTimeline, rollout_timeline
-from ..time_budget import HANDLER_RESPONSE_MARGIN_SECONDS, PROVISIONING_ALLOWANCE_SECONDS
+from ..time_budget import HANDLER_RESPONSE_MARGIN_SECONDS
 from .assembly import Rollout, load_templates, rollouts_of
 from .errors import CliError
+from .options import provisioning_allowance_option
 from .plan_view import print_plans
 
 
@@ -93,10 +94,7 @@ def plan_assembly(directory: Path, *, provisioning_allowance: int) -> list[Rollo
 @click.argument("cdk_out", default="cdk.out",
                 type=click.Path(path_type=Path, file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of text.")
-@click.option("--provisioning-allowance", type=click.IntRange(0, 3600),
-              default=PROVISIONING_ALLOWANCE_SECONDS, show_default=True,
-              help="Seconds to provision one fleet or batch, as your strategies assume "
-                   "(the template does not record it).")
+@provisioning_allowance_option
 def plan(cdk_out: Path, as_json: bool, provisioning_allowance: int) -> None:
     """Show what every rollout in the cloud assembly CDK_OUT will do, and how long it can take.
 

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import click
@@ -21,6 +22,8 @@ from rich.console import Console
 from rich.live import Live
 
 from ..rendered_timeline import RolloutTimeline, rollout_timeline
+from ..time_budget import PROVISIONING_ALLOWANCE_SECONDS
+from .assembly import Rollout, find_rollout
 from .describe import ClientFactory, describe, sagemaker_client
 from .endpoint_state import (
     BakeTracker,
@@ -31,6 +34,7 @@ from .endpoint_state import (
     outcome,
 )
 from .errors import EXIT_OK
+from .options import provisioning_allowance_option
 from .watch_view import MAX_WIDTH, Frame, line, panel
 
 #: VariantStatus values seen before any traffic moved: a watch that starts here sees every bake.
@@ -52,6 +56,7 @@ class Runtime:
 class _Timelines:
     """The construct's timeline of the deployment config, computed once per config and fleet."""
 
+    provisioning_allowance: int = PROVISIONING_ALLOWANCE_SECONDS
     cache: dict[str, RolloutTimeline | str] = field(default_factory=dict)
 
     def of(self, config: Mapping[str, Any] | None, observed: Observation) -> RolloutTimeline | str:
@@ -60,8 +65,9 @@ class _Timelines:
                          sort_keys=True, default=str)
         if key not in self.cache:
             try:
-                self.cache[key] = rollout_timeline(config, observed.variants,
-                                                   check_timeout=False)
+                self.cache[key] = rollout_timeline(
+                    config, observed.variants, check_timeout=False,
+                    provisioning_allowance=self.provisioning_allowance)
             except ValueError as error:
                 self.cache[key] = _first_sentence(str(error).splitlines()[-1].strip())
         return self.cache[key]
@@ -76,14 +82,33 @@ def _first_sentence(refusal: str) -> str:
 class Watch:
     """The state of one watch: the config being deployed, its timeline, the bakes seen."""
 
-    def __init__(self, endpoint: str, started: float) -> None:
+    def __init__(self, endpoint: str, started: float, *, planned: Rollout | None = None,
+                 provisioning_allowance: int = PROVISIONING_ALLOWANCE_SECONDS) -> None:
         self.endpoint = endpoint
         self.started = started
+        #: The endpoint's rollout in a synthesized assembly (`--assembly`), if given.
+        self.planned = planned
         self.target: str | None = None
         self.deployment_config: Mapping[str, Any] | None = None
         self.tracker: BakeTracker | None = None
-        self._timelines = _Timelines()
+        self._timelines = _Timelines(provisioning_allowance)
         self._timeline: RolloutTimeline | str = "no deployment seen"
+
+    @property
+    def config_being_deployed(self) -> Mapping[str, Any] | None:
+        """The assembly's DeploymentConfig when one was given and has it (not with
+        RetainDeploymentConfig, which reuses LastDeploymentConfig), else LastDeploymentConfig."""
+        if self.planned is not None and self.planned.properties.get("DeploymentConfig"):
+            planned: Mapping[str, Any] = self.planned.properties["DeploymentConfig"]
+            return planned
+        return self.deployment_config
+
+    def alarms(self) -> tuple[str, ...]:
+        """SageMaker's names of the alarms, else the assembly's."""
+        names = alarm_names(self.deployment_config)
+        if not names and self.planned is not None:
+            return self.planned.alarms
+        return tuple(names)
 
     def observe(self, observed: Observation) -> Outcome | None:
         """Take in a new answer; the end of the watch, if it ended."""
@@ -93,11 +118,11 @@ class Watch:
             self.deployment_config = observed.last_deployment_config
         if observed.target and observed.target != self.target:
             self.target = observed.target
-            self._timeline = self._timelines.of(self.deployment_config, observed)
+            self._timeline = self._timelines.of(self.config_being_deployed, observed)
             schedule = () if isinstance(self._timeline, str) else self._timeline.bake_schedule()
             fresh = all(p.status in _BEFORE_TRAFFIC for p in observed.phases)
             self.tracker = BakeTracker(schedule, from_the_start=fresh)
-        return outcome(observed, self.target, self.deployment_config)
+        return outcome(observed, self.target, self.alarms())
 
     def frame(self, observed: Observation, now: float) -> Frame:
         timeline = self._timeline
@@ -113,7 +138,7 @@ class Watch:
             worst_case=timeline.worst_case if not isinstance(timeline, str) else None,
             strategy=timeline.description if not isinstance(timeline, str) else "",
             note="" if known else str(timeline),
-            alarms=tuple(alarm_names(self.deployment_config)),
+            alarms=self.alarms(),
         )
 
 
@@ -155,10 +180,10 @@ class LiveDisplay:
         self._live.stop()
 
 
-def follow(endpoint: str, client: Any, runtime: Runtime, interval: float,
+def follow(watch: Watch, client: Any, runtime: Runtime, interval: float,
            display: Display, *, tick: float | None) -> Outcome:
     """Poll until the deployment ends. `tick`: redraw this often between polls (None: never)."""
-    watch = Watch(endpoint, runtime.now())
+    endpoint = watch.endpoint
     while True:
         observed = observation_from(describe(client, endpoint))
         ended = watch.observe(observed)
@@ -190,18 +215,27 @@ def _wait(interval: float, runtime: Runtime, tick: float | None,
               help="Seconds between DescribeEndpoint calls.")
 @click.option("--region", default=None,
               help="The endpoint's region. Default: boto3's (AWS_REGION, the profile).")
+@click.option("--assembly", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="A synthesized cloud assembly (cdk.out) with the endpoint's rollout: its "
+                   "DeploymentConfig is the one being deployed. Default: DescribeEndpoint's "
+                   "LastDeploymentConfig.")
+@provisioning_allowance_option
 @click.pass_obj
-def watch(runtime: Runtime, endpoint_name: str, interval: float, region: str | None) -> None:
+def watch(runtime: Runtime, endpoint_name: str, interval: float, region: str | None,
+          assembly: Path | None, provisioning_allowance: int) -> None:
     """Follow the deployment of ENDPOINT_NAME until it ends.
 
     Exit 0: InService on the config being deployed (or nothing pending); 1: rolled back or
     failed; 2: an error (no such endpoint, no credentials); 130: interrupted.
     """
+    planned = None if assembly is None else find_rollout(assembly, endpoint_name)
     console = runtime.console or Console()
     client = runtime.client_factory(region)
+    state = Watch(endpoint_name, runtime.now(), planned=planned,
+                  provisioning_allowance=provisioning_allowance)
     display: Display = LiveDisplay(console) if console.is_terminal else LineDisplay(console)
     try:
-        ended = follow(endpoint_name, client, runtime, interval, display,
+        ended = follow(state, client, runtime, interval, display,
                        tick=1.0 if console.is_terminal else None)
     finally:
         display.close()

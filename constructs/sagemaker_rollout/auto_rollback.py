@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from .rules import Rule, refusal
+from .rules import Rule, raise_refusals, refusal, refuse
 
 #: AutoRollbackConfiguration.Alarms 1..10 items (botocore model AlarmList; fact sheet).
 MAX_ALARMS = 10
@@ -31,17 +31,40 @@ def render_auto_rollback(alarms: Sequence[cloudwatch.IAlarm]) -> dict[str, Any] 
     return {"Alarms": [{"AlarmName": alarm.alarm_name} for alarm in alarms]}
 
 
-def check_can_add_alarm(
-    alarms: Sequence[cloudwatch.IAlarm], reuse_last_deployment_config: bool
+def check_rollback_alarms(
+    errors: list[str], count: int, reuse_last_deployment_config: bool
 ) -> None:
-    """Raise ValueError unless an endpoint with these rollback alarms may have one more."""
+    """The `rollback_alarms` prop: at most 10, and none with reuse_last_deployment_config."""
+    if count and reuse_last_deployment_config:
+        errors.append(_reuse_refusal("rollback_alarms", f"{count} alarm(s)"))
+    if count > MAX_ALARMS:
+        errors.append(refuse(
+            Rule.ALARMS_1_TO_10, "rollback_alarms", f"{count} alarms",
+            f"{MAX_ALARMS} alarms per endpoint (AutoRollbackConfiguration.Alarms 1..{MAX_ALARMS})",
+            f"drop {count - MAX_ALARMS} alarm(s): keep those that tell a bad model from a good "
+            "one."))
+
+
+def check_can_add_alarm(
+    given: int, added: int, reuse_last_deployment_config: bool
+) -> None:
+    """Raise ValueError unless `add_rollback_alarm` may add one more alarm to an endpoint that
+    has `given` alarms from its `rollback_alarms` prop and `added` from earlier calls."""
     if reuse_last_deployment_config:
-        raise ValueError(
-            "rollback alarms are not allowed with reuse_last_deployment_config=True: they are "
-            "part of the deployment configuration, and the last one is reused as it is"
-        )
-    if len(alarms) >= MAX_ALARMS:
-        raise ValueError(
-            f"rollback_alarms has {len(alarms) + 1} alarms, which is not "
-            f"allowed: allowed are at most {MAX_ALARMS} alarms per endpoint"
-        )
+        raise_refusals([_reuse_refusal("add_rollback_alarm", "an alarm")], "add_rollback_alarm")
+    if given + added >= MAX_ALARMS:
+        raise_refusals([refuse(
+            Rule.ALARMS_1_TO_10, "add_rollback_alarm",
+            f"alarm number {given + added + 1} ({given} from rollback_alarms, {added} added by "
+            "add_rollback_alarm before)",
+            f"{MAX_ALARMS} alarms per endpoint (AutoRollbackConfiguration.Alarms 1..{MAX_ALARMS})",
+            f"add at most {MAX_ALARMS} in all: keep those that tell a bad model from a good "
+            "one.")], "add_rollback_alarm")
+
+
+def _reuse_refusal(field: str, value: str) -> str:
+    return refuse(
+        Rule.ALARMS_NOT_WITH_REUSE, field, f"{value} with reuse_last_deployment_config=True",
+        "no rollback alarms: they are part of the deployment configuration, and the last one is "
+        "reused as it is", "drop the alarms, or drop reuse_last_deployment_config=True and give a "
+        "deployment=.")

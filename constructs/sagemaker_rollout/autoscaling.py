@@ -17,6 +17,7 @@ Why rollouts and autoscaling need each other's attention:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,9 +27,9 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
 
-from .rules import WarningId
+from .rules import Rule, WarningId, raise_refusals, refuse
 from .tokens import is_unresolved
-from .variants import ProductionVariant, VariantProperty
+from .variants import ProductionVariant, VariantProperty, unknown_variant_refusal
 
 #: Application Auto Scaling's scalable dimension of a SageMaker variant's instance count.
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -116,7 +117,9 @@ class InstanceCountScaling(Construct):
             Default: - Application Auto Scaling's (300 seconds)
         :param disable_scale_in: never remove instances. Default: - false
         """
-        check_target(invocations_per_instance)
+        errors: list[str] = []
+        check_target(errors, invocations_per_instance)
+        raise_refusals(errors, "scale_on_invocations")
         return self.scalable_target.scale_to_track_metric(
             construct_id,
             target_value=invocations_per_instance,
@@ -127,8 +130,8 @@ class InstanceCountScaling(Construct):
         )
 
 
-def check_target(invocations_per_instance: float) -> None:
-    """Raise ValueError unless the target tracking value is a positive number (tokens pass)."""
+def check_target(errors: list[str], invocations_per_instance: float) -> None:
+    """The target tracking value: a positive number (tokens pass)."""
     if is_unresolved(invocations_per_instance):
         return
     if (
@@ -136,32 +139,38 @@ def check_target(invocations_per_instance: float) -> None:
         or not isinstance(invocations_per_instance, int | float)
         or not invocations_per_instance > 0  # (NaN too)
     ):
-        raise ValueError(
-            f"invocations_per_instance {invocations_per_instance!r} is not allowed: allowed is a "
-            "number > 0 (invocations per instance per minute)"
-        )
+        errors.append(refuse(
+            Rule.SCALING_TARGET, "invocations_per_instance", repr(invocations_per_instance),
+            "a number > 0 (invocations per instance per minute)",
+            "measure the most one instance sustains per minute, and aim at about half of it "
+            "(such as 600)."))
 
 
-def check_capacities(variant_name: str, min_capacity: int, max_capacity: int, floor: int) -> None:
-    """Raise ValueError unless ``floor <= min_capacity <= max_capacity``, whole numbers."""
+def check_capacities(
+    errors: list[str], variant_name: str, min_capacity: int, max_capacity: int, floor: int
+) -> None:
+    """``floor <= min_capacity <= max_capacity``, whole numbers (tokens pass)."""
+    limit = f"a whole number >= {floor}" + (
+        " (0 only for asynchronous inference endpoints)" if floor == 1 else "")
     for field, value in (("min_capacity", min_capacity), ("max_capacity", max_capacity)):
         if is_unresolved(value):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < floor:
-            raise ValueError(
-                f"{field} {value!r} of variant {variant_name!r} is not allowed: allowed is a "
-                f"whole number >= {floor}"
-                + (" (0 only for asynchronous inference endpoints)" if floor == 1 else "")
-            )
+            whole = isinstance(value, float) and math.isfinite(value) and value > floor
+            errors.append(refuse(
+                Rule.SCALING_CAPACITY, f"{field} of variant {variant_name!r}", repr(value), limit,
+                f"use {math.ceil(value)}." if whole else f"use {floor} or more."))
     if (
         not is_unresolved(min_capacity)
         and not is_unresolved(max_capacity)
+        and isinstance(min_capacity, int) and isinstance(max_capacity, int)
         and min_capacity > max_capacity
     ):
-        raise ValueError(
-            f"max_capacity {max_capacity!r} of variant {variant_name!r} is not allowed: allowed "
-            f"is a whole number >= min_capacity ({min_capacity})"
-        )
+        errors.append(refuse(
+            Rule.SCALING_CAPACITY, f"max_capacity of variant {variant_name!r}",
+            f"{max_capacity} with min_capacity {min_capacity}",
+            "a whole number >= min_capacity",
+            f"use max_capacity={min_capacity} or more, or a smaller min_capacity."))
 
 
 @dataclass(frozen=True)
@@ -207,20 +216,24 @@ class EndpointScalings:
     ) -> ScalingPlan:
         """Check a new scaling (raises ValueError); its variant, construct id and warnings."""
         variant = self._variant_to_scale(variant_name)
+        errors: list[str] = []
         name = variant.variant_name
-        check_capacities(name, min_capacity, max_capacity, 0 if self._asynchronous else 1)
+        check_capacities(errors, name, min_capacity, max_capacity, 0 if self._asynchronous else 1)
         if invocations_per_instance is None and cooldown_given:
-            raise ValueError(
-                "scale_in_cooldown and scale_out_cooldown are not allowed without "
-                "invocations_per_instance: they belong to that policy"
-            )
+            errors.append(refuse(
+                Rule.COOLDOWN_NEEDS_TARGET, "scale_in_cooldown / scale_out_cooldown",
+                "given without invocations_per_instance", "cooldowns of the "
+                "invocations_per_instance policy only", "give invocations_per_instance= too, or "
+                "pass the cooldowns to the policy you add to the returned scaling."))
         if invocations_per_instance is not None:
-            check_target(invocations_per_instance)
+            check_target(errors, invocations_per_instance)
         if name in self._scalings:
-            raise ValueError(
-                f"variant_name {name!r} is not allowed: its instance count is scaled already; "
-                "add policies to the InstanceCountScaling that auto_scale_instance_count returned"
-            )
+            errors.append(refuse(
+                Rule.SCALED_ONCE, "variant_name", f"{name!r}, whose instance count is scaled "
+                "already", "one auto_scale_instance_count per variant",
+                "add policies to the InstanceCountScaling that the first "
+                "auto_scale_instance_count returned."))
+        raise_refusals(errors, "auto_scale_instance_count")
         warnings = self._retention_warnings(name)
         warnings.extend(_range_warnings(variant, min_capacity, max_capacity))
         construct_id = (f"InstanceCountScaling{len(self._scalings)}" if is_unresolved(name)
@@ -231,28 +244,27 @@ class EndpointScalings:
         self._scalings[variant_name] = scaling
 
     def _variant_to_scale(self, variant_name: str | None) -> ProductionVariant:
+        """The variant to scale; raises its refusal when there is none (the other checks need
+        it)."""
+        errors: list[str] = []
         names = [variant.variant_name for variant in self._variants]
-        if variant_name is None:
-            if len(self._variants) != 1:
-                raise ValueError(
-                    f"variant_name is required: the endpoint has {len(names)} variants "
-                    f"({', '.join(names)}); allowed is one of them"
-                )
-            variant = self._variants[0]
-        else:
-            found = [v for v in self._variants if v.variant_name == variant_name]
-            if not found:
-                raise ValueError(
-                    f"variant_name {variant_name!r} is not allowed: allowed are the production "
-                    f"variants {names!r}"
-                )
-            variant = found[0]
+        if variant_name is None and len(self._variants) != 1:
+            errors.append(refuse(
+                Rule.KNOWN_VARIANT, "variant_name", "not given",
+                f"one of the endpoint's {len(names)} variants {names!r}",
+                f"pass variant_name={names[0]!r} (or another of them)."))
+        found = [v for v in self._variants if variant_name in (None, v.variant_name)]
+        if not found and not errors:
+            errors.append(unknown_variant_refusal("variant_name", str(variant_name), names))
+        raise_refusals(errors, "auto_scale_instance_count")
+        variant = found[0]
         if variant.serverless_variant:
-            raise ValueError(
-                f"variant {variant.variant_name!r} is serverless, which is not allowed: instance "
-                "autoscaling needs an instance-based variant (serverless variants scale by "
-                "themselves up to max_concurrency)"
-            )
+            errors.append(refuse(
+                Rule.SCALING_NEEDS_INSTANCES, "variant_name",
+                f"{variant.variant_name!r}, a serverless variant",
+                "an instance-based variant (serverless variants scale by themselves up to "
+                "max_concurrency)", "raise the variant's max_concurrency instead."))
+        raise_refusals(errors, "auto_scale_instance_count")
         return variant
 
     def _retention_warnings(self, variant_name: str) -> list[tuple[WarningId, str]]:

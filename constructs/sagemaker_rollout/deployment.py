@@ -211,13 +211,33 @@ class DeploymentStrategy:
         :raises ValueError: a refusal for each broken rule, with the arithmetic.
         """
         errors: list[str] = []
-        seconds = service_timeout_seconds(errors, service_timeout)
-        if errors:  # (the path is a round trip to jsii's Node process: only for the message)
-            raise_refusals(errors, f"the deployment of {scope.node.path}")
+        config = self.bind_collecting(scope, errors, variants=variants,
+                                      service_timeout=service_timeout, alarms=alarms)
+        raise_refusals(errors, f"the deployment strategy of {scope.node.path}")
+        assert config is not None
+        return config
+
+    def bind_collecting(
+        self,
+        scope: Construct,
+        errors: list[str],
+        *,
+        variants: Sequence[VariantFacts],
+        service_timeout: Duration,
+        alarms: Sequence[cloudwatch.IAlarm] | None = None,
+    ) -> dict[str, Any] | None:
+        """`bind`, with the refusals appended to `errors` instead of raised (for a construct
+        that raises all of its refusals at once); None when there are any."""
+        refused: list[str] = []
+        seconds = service_timeout_seconds(refused, service_timeout)
+        if refused:
+            errors.extend(refused)
+            return None
         resolved = [ResolvedVariant.resolve(scope, v) for v in variants]
         outcome = plan(self._policy, resolved, seconds, alarms)
         if outcome.errors:
-            raise_refusals(outcome.errors, f"the deployment strategy of {scope.node.path}")
+            errors.extend(outcome.errors)
+            return None
         for warning, message in outcome.warnings:
             Annotations.of(scope).add_warning_v2(warning.full_id, message)
         if not any(v.unknown for v in resolved):

@@ -19,9 +19,12 @@ from sagemaker_rollout_handler.contract import (
     MIN_SERVICE_TIMEOUT_SECONDS,
 )
 
-from .rules import Rule, refusal
+from .rules import Rule, raise_refusals, refusal
 from .time_budget import human
 from .tokens import is_unresolved
+
+__all__ = ["MAX_WAIT_SECONDS", "raise_refusals", "service_timeout_seconds", "wait_seconds",
+           "whole_seconds"]
 
 #: WaitIntervalInSeconds 0..3600: the bake after a canary, a linear step or a rolling batch
 #: (botocore model TrafficRoutingConfig, RollingUpdatePolicy; fact sheet, "UpdateEndpoint
@@ -95,12 +98,6 @@ def wait_seconds(errors: list[str], what: str, value: Duration) -> int:
         errors, what, value, low=0, high=MAX_WAIT_SECONDS, rule=Rule.WAIT_RANGE,
         fix="use a wait from Duration.seconds(0) to Duration.hours(1).",
     )
-
-
-def raise_refusals(errors: list[str], what: str) -> None:
-    """Raise one ValueError listing every refusal in `errors`, if there is any."""
-    if errors:
-        raise ValueError(f"sagemaker-rollout: {what} is refused:\n  " + "\n  ".join(errors))
 
 
 def _exact_seconds(value: Duration) -> float | None:

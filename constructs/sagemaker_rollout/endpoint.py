@@ -24,23 +24,29 @@ from sagemaker_rollout_handler.contract import (
 
 from constructs import Construct
 
-from .auto_rollback import MAX_ALARMS, check_can_add_alarm, render_auto_rollback
+from .auto_rollback import (
+    MAX_ALARMS,
+    check_can_add_alarm,
+    check_rollback_alarms,
+    render_auto_rollback,
+)
 from .autoscaling import EndpointScalings, InstanceCountScaling
 from .deployment import DeploymentStrategy
 from .endpoint_config import AsyncInference, DataCapture, render_endpoint_config
 from .endpoint_props import (
+    MAX_VARIANTS,
     check_options,
+    check_shadow_variants,
+    check_variants,
     removal_policy_property,
-    validate_shadow_variants,
-    validate_variants,
 )
 from .metrics import EndpointMetrics
 from .naming import arn_name as endpoint_arn_name
-from .naming import default_endpoint_name, validate_name
+from .naming import check_name, default_endpoint_name
 from .provider import RolloutProvider
-from .rules import WarningId
+from .rules import WarningId, raise_refusals
 from .tokens import is_unresolved
-from .variants import ProductionVariant, VariantProperty
+from .variants import ProductionVariant, VariantProperty, unknown_variant_refusal
 
 __all__ = [
     "ADOPT_EXISTING_PROPERTY",
@@ -146,8 +152,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             requires ``retain_variant_properties=True``. Default: - none
         :param reuse_last_deployment_config: deploy with the endpoint's last deployment
             configuration; not with ``deployment`` nor rollback alarms. Default: - false
-        :param tags: tags of the endpoint (at most 50; keys 1..128 characters, values 0..256).
-            Default: - no tags
+        :param tags: tags of the endpoint (at most 49: SageMaker's 50 less the one the rollout
+            handler keeps; keys 1..128 characters, values 0..256). Default: - no tags
         :param shadow_variants: a variant that receives a copy of the production traffic, whose
             responses are discarded (at most 1, and then exactly 1 production variant; not with
             a rolling deployment). Default: - none
@@ -169,18 +175,34 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         variants = list(variants)
         shadow_variants = list(shadow_variants)
         exclusions = list(dict.fromkeys(retained_properties_exclusions))
-        validate_variants(variants)
+        self._variants = variants
+        self._shadow_variants = shadow_variants
+        self._exclusions = exclusions
+        self._async_inference = async_inference
+        self._reuse_last_deployment_config = reuse_last_deployment_config
+        self._rollback_alarms: list[cloudwatch.IAlarm] = list(rollback_alarms)
+        #: How many of the alarms came from the rollback_alarms prop (for messages).
+        self._given_alarms = len(self._rollback_alarms)
+
+        # Every refusal of the props and of the deployment strategy, raised at once.
+        errors: list[str] = []
+        check_variants(errors, variants)
         explicit_name = endpoint_name
-        endpoint_name = self._checked_name(endpoint_name)
+        endpoint_name = self._checked_name(errors, endpoint_name)
         check_options(
+            errors,
             exclusions=exclusions,
             retain_variant_properties=retain_variant_properties,
             reuse_last_deployment_config=reuse_last_deployment_config,
             deployment=deployment,
             tags=tags,
         )
-        validate_shadow_variants(variants, shadow_variants, deployment)
-        rendered_removal_policy = removal_policy_property(removal_policy)
+        check_shadow_variants(errors, variants, shadow_variants, deployment)
+        check_rollback_alarms(errors, self._given_alarms, reuse_last_deployment_config)
+        rendered_removal_policy = removal_policy_property(errors, removal_policy)
+        deployment_config = self._bind_deployment(errors, deployment)
+        raise_refusals(errors, f"RolloutEndpoint {self.node.path}")
+
         arn_name = endpoint_arn_name(self, endpoint_name)
         if adopt_existing_endpoint and explicit_name is None:
             Annotations.of(self).add_warning_v2(
@@ -190,10 +212,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
                 "name of the endpoint to take over.",
             )
 
-        self._variants = variants
-        self._shadow_variants = shadow_variants
-        self._exclusions = exclusions
-        self._async_inference = async_inference
         self._autoscaling = EndpointScalings(
             variants,
             retain_variant_properties=retain_variant_properties,
@@ -202,12 +220,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         )
         #: RetainAllVariantProperties as the custom resource has it.
         self._rendered_retain = self._autoscaling.retains_variant_properties()
-
-        self._reuse_last_deployment_config = reuse_last_deployment_config
-        self._rollback_alarms: list[cloudwatch.IAlarm] = []
-        for alarm in rollback_alarms:
-            check_can_add_alarm(self._rollback_alarms, self._reuse_last_deployment_config)
-            self._rollback_alarms.append(alarm)
 
         #: The endpoint's name: a plain value known at synth time, never an attribute of the
         #: custom resource, so that alarms built from it do not depend on the deployment.
@@ -229,7 +241,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         self.endpoint_config_name: str = self.cfn_endpoint_config.attr_endpoint_config_name
 
         properties = self._render_properties(
-            deployment_config=self._bind_deployment(deployment),
+            deployment_config=deployment_config,
             adopt_existing_endpoint=adopt_existing_endpoint,
             removal_policy=rendered_removal_policy,
             tags=tags,
@@ -257,19 +269,23 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         for alarm in self._rollback_alarms:
             self._wire_alarm(alarm)
 
-    def _checked_name(self, endpoint_name: str | None) -> str:
+    def _checked_name(self, errors: list[str], endpoint_name: str | None) -> str:
         """The given endpoint name, checked, or the default one derived from the path."""
         if endpoint_name is None:
             return default_endpoint_name(self)
-        validate_name("endpoint_name", endpoint_name)
+        check_name(errors, "endpoint_name", endpoint_name)
         return endpoint_name
 
-    def _bind_deployment(self, deployment: DeploymentStrategy | None) -> dict[str, Any] | None:
-        """The DeploymentConfig (without alarms), or None when the last one is reused."""
-        if self._reuse_last_deployment_config:
-            return None
-        return (deployment or DeploymentStrategy.all_at_once()).bind(
+    def _bind_deployment(
+        self, errors: list[str], deployment: DeploymentStrategy | None
+    ) -> dict[str, Any] | None:
+        """The DeploymentConfig (without alarms), or None when the last one is reused or it is
+        refused (its refusals in `errors`)."""
+        if self._reuse_last_deployment_config or not 1 <= len(self._variants) <= MAX_VARIANTS:
+            return None  # (the number of variants is refused already)
+        return (deployment or DeploymentStrategy.all_at_once()).bind_collecting(
             self,
+            errors,
             variants=[variant.to_facts() for variant in self._variants],
             service_timeout=SERVICE_TIMEOUT,
             # The live list, for the checks bind defers to synth time. Its immediate
@@ -316,7 +332,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         :param alarm: the alarm (at most 10 per endpoint).
         """
-        check_can_add_alarm(self._rollback_alarms, self._reuse_last_deployment_config)
+        check_can_add_alarm(self._given_alarms, len(self._rollback_alarms) - self._given_alarms,
+                            self._reuse_last_deployment_config)
         self._rollback_alarms.append(alarm)
         self._wire_alarm(alarm)
         # The properties were rendered at construction (plain values, not Lazy ones: a Lazy is
@@ -333,8 +350,13 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
     def _wire_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         # The deployment waits for the alarm; the alarm never depends on the deployment (it
-        # uses the plain endpoint_name), so there is no cycle.
-        self.custom_resource.node.add_dependency(alarm)
+        # uses the plain endpoint_name), so there is no cycle. An alarm of the app has a token
+        # name (Alarm.alarm_name is its Ref, or an import of it in another stack): the
+        # AutoRollbackConfiguration's AlarmName already orders the two, and a DependsOn on top of
+        # it is redundant (cfn-lint W3005). A literal name (an imported alarm, or an IAlarm of
+        # one's own) references nothing: the dependency keeps the ordering then.
+        if not is_unresolved(alarm.alarm_name):
+            self.custom_resource.node.add_dependency(alarm)
         self._provider.grant_describe_alarm(alarm)
 
     @property
@@ -431,10 +453,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         if is_unresolved(variant_name) or any(is_unresolved(n) for n in names):
             return
         if variant_name not in names:
-            raise ValueError(
-                f"variant_name {variant_name!r} is not allowed: allowed are the variants "
-                f"{names!r}"
-            )
+            raise_refusals([unknown_variant_refusal("variant_name", variant_name, names)],
+                           "the metric")
 
     def _grant_kms_key(self, key: kms.IKey) -> None:
         # KmsKeyId: "The KMS key policy must grant permission to the IAM role that you specify

@@ -21,11 +21,19 @@ from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 
+from .rules import Rule, raise_refusals, refuse
 from .tokens import is_unresolved
 from .variants import ProductionVariant
 
 _MAX_CONTENT_TYPES = 10
 _MAX_CONCURRENT_INVOCATIONS = 1000
+
+
+def _percentage(value: object) -> int:
+    """The whole percentage nearest to `value` (100 for what is no number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 100
+    return int(min(100, max(0, round(value)))) if abs(value) != float("inf") else 100
 
 
 def _s3_uri(bucket: s3.IBucket, prefix: str | None) -> str:
@@ -34,12 +42,13 @@ def _s3_uri(bucket: s3.IBucket, prefix: str | None) -> str:
     return f"s3://{bucket.bucket_name}/{prefix.lstrip('/')}"
 
 
-def _check_content_types(field: str, content_types: Sequence[str]) -> None:
+def _check_content_types(errors: list[str], field: str, content_types: Sequence[str]) -> None:
     if len(content_types) > _MAX_CONTENT_TYPES:
-        raise ValueError(
-            f"{field} has {len(content_types)} content types, which is not allowed: allowed are "
-            f"1 to {_MAX_CONTENT_TYPES}"
-        )
+        errors.append(refuse(
+            Rule.CONTENT_TYPES_AT_MOST_10, field, f"{len(content_types)} content types",
+            f"1 to {_MAX_CONTENT_TYPES} content types (CaptureContentTypeHeader)",
+            f"keep the {_MAX_CONTENT_TYPES} your clients send; the others are captured "
+            "base64-encoded."))
 
 
 class DataCapture:
@@ -79,22 +88,24 @@ class DataCapture:
         :param enabled: capture at all; false keeps the settings in the config but captures
             nothing. Default: - true
         """
+        errors: list[str] = []
         if not is_unresolved(sampling_percentage) and (
             isinstance(sampling_percentage, bool)
             or not isinstance(sampling_percentage, int)
             or not 0 <= sampling_percentage <= 100
         ):
-            raise ValueError(
-                f"sampling_percentage {sampling_percentage!r} is not allowed: allowed is a whole "
-                "number from 0 to 100"
-            )
+            errors.append(refuse(
+                Rule.SAMPLING_PERCENTAGE, "sampling_percentage", repr(sampling_percentage),
+                "a whole number from 0 to 100 (InitialSamplingPercentage)",
+                f"use {_percentage(sampling_percentage)}."))
         if not (capture_input or capture_output):
-            raise ValueError(
-                "capture_input=False with capture_output=False is not allowed: allowed is "
-                "capturing the requests, the responses or both (CaptureOptions needs 1 item)"
-            )
-        _check_content_types("csv_content_types", csv_content_types)
-        _check_content_types("json_content_types", json_content_types)
+            errors.append(refuse(
+                Rule.CAPTURE_SOMETHING, "capture_input / capture_output", "False / False",
+                "capturing the requests, the responses or both (CaptureOptions needs 1 item)",
+                "capture one of them, or pass enabled=False to capture nothing."))
+        _check_content_types(errors, "csv_content_types", csv_content_types)
+        _check_content_types(errors, "json_content_types", json_content_types)
+        raise_refusals(errors, "DataCapture")
         self.bucket = bucket
         self.prefix = prefix
         self.sampling_percentage = sampling_percentage
@@ -175,31 +186,34 @@ class AsyncInference:
         :param max_concurrent_invocations_per_instance: requests SageMaker sends one instance at
             once, 1..1000. Default: - SageMaker chooses
         """
+        errors: list[str] = []
         if failure_prefix is not None and failure_bucket is None:
-            raise ValueError(
-                f"failure_prefix {failure_prefix!r} is not allowed without failure_bucket: the "
-                "prefix is a key prefix in that bucket"
-            )
+            errors.append(refuse(
+                Rule.FAILURE_PREFIX_NEEDS_BUCKET, "failure_prefix",
+                f"{failure_prefix!r} without failure_bucket", "a key prefix in failure_bucket",
+                "pass failure_bucket= too, or drop failure_prefix."))
         for field, flag, topic in (
             ("include_response_in_success_topic", include_response_in_success_topic,
              success_topic),
             ("include_response_in_error_topic", include_response_in_error_topic, error_topic),
         ):
             if flag and topic is None:
-                raise ValueError(
-                    f"{field}=True is not allowed without its topic: pass "
-                    f"{field.removeprefix('include_response_in_')}"
-                )
+                wanted = field.removeprefix("include_response_in_")
+                errors.append(refuse(
+                    Rule.RESPONSE_NEEDS_TOPIC, field, f"True without {wanted}",
+                    f"{field}=True only with {wanted} (the response goes in its notifications)",
+                    f"pass {wanted}= too, or drop {field}."))
         count = max_concurrent_invocations_per_instance
         if count is not None and not is_unresolved(count) and (
             isinstance(count, bool)
             or not isinstance(count, int)
             or not 1 <= count <= _MAX_CONCURRENT_INVOCATIONS
         ):
-            raise ValueError(
-                f"max_concurrent_invocations_per_instance {count!r} is not allowed: allowed is a "
-                f"whole number from 1 to {_MAX_CONCURRENT_INVOCATIONS}"
-            )
+            errors.append(refuse(
+                Rule.ASYNC_CONCURRENCY_RANGE, "max_concurrent_invocations_per_instance",
+                repr(count), f"a whole number from 1 to {_MAX_CONCURRENT_INVOCATIONS}",
+                "use a number in that range, or leave it out to let SageMaker choose."))
+        raise_refusals(errors, "AsyncInference")
         self.output_bucket = output_bucket
         self.output_prefix = output_prefix
         self.failure_bucket = failure_bucket

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from aws_cdk import Annotations, Names
 from sagemaker_rollout_handler.contract import ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN
 
 from constructs import Construct, IConstruct
 
-from .rules import WarningId
+from .rules import Rule, WarningId, refuse
 from .tokens import is_unresolved
 
 #: SageMaker's pattern for endpoint, endpoint-config, model and variant names (botocore model):
@@ -23,16 +25,28 @@ _ALLOWED = (
 )
 
 
-def validate_name(field: str, value: str) -> None:
-    """Raise ValueError unless ``value`` is a valid SageMaker name; tokens are not checked.
+def check_name(errors: list[str], field: str, value: str) -> None:
+    """Append a refusal to `errors` unless ``value`` is a valid SageMaker name; tokens are not
+    checked.
 
-    :param field: the name of the property, for the message.
+    :param field: the name of the property as the user wrote it, for the message.
     :param value: the name to check.
     """
     if is_unresolved(value):
         return
-    if not isinstance(value, str) or NAME_PATTERN.fullmatch(value) is None:
-        raise ValueError(f"{field} {value!r} is not a valid SageMaker name: allowed are {_ALLOWED}")
+    if isinstance(value, str) and NAME_PATTERN.fullmatch(value) is not None:
+        return
+    errors.append(refuse(Rule.SAGEMAKER_NAME, field, repr(value), _ALLOWED, _name_fix(value)))
+
+
+def _name_fix(value: object) -> str:
+    """A valid name close to `value`: other characters become hyphens, cut to 63."""
+    if not isinstance(value, str):
+        return "pass a string."
+    name = re.sub(r"[^a-zA-Z0-9]+", "-", value).strip("-")[:MAX_NAME_LENGTH].rstrip("-")
+    if not name:
+        return "use letters and digits, such as 'my-endpoint'."
+    return f"use {name!r}."
 
 
 def default_endpoint_name(construct: IConstruct) -> str:

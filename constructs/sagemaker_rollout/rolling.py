@@ -11,7 +11,7 @@ from aws_cdk import Duration
 
 from .capacity import CapacitySize, ShareLimit
 from .durations import raise_refusals, wait_seconds
-from .rules import Rule, refusal
+from .rules import Rule, refusal, refuse
 from .time_budget import ROLLBACK_ALLOWANCE_SECONDS, Term, TimeBudget
 from .update_policy import UpdatePolicy, common_seconds
 from .variant_facts import ResolvedVariant
@@ -94,12 +94,10 @@ class RollingPolicy(UpdatePolicy):
 
     def shadow_variants_refusal(self) -> str | None:
         # The same exclusion: a shadow variant is a second variant.
-        return refusal(
-            Rule.ROLLING_SINGLE_VARIANT,
-            "deployment DeploymentStrategy.rolling(...) with shadow_variants is not allowed: "
-            "rolling deployments support endpoints with one variant only; allowed is "
-            "DeploymentStrategy.blue_green(...) or all_at_once()",
-        )
+        return refuse(
+            Rule.ROLLING_SINGLE_VARIANT, "deployment", "DeploymentStrategy.rolling(...) with "
+            "shadow_variants", "1 variant (a shadow variant is a second one)",
+            "use DeploymentStrategy.blue_green(...) (a canary, say) or all_at_once().")
 
     def budget(self, instance_counts: Sequence[int], service_timeout: int) -> TimeBudget:
         count = instance_counts[0] if instance_counts else 1

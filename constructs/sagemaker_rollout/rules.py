@@ -61,6 +61,83 @@ class Rule(Enum):
         "serverless-all-at-once-only",
         "serverless: no traffic shifting beyond ALL_AT_ONCE",
     )
+    # --- the endpoint's variants (botocore model, CreateEndpointConfig ProductionVariant) ------
+    SAGEMAKER_NAME = (
+        "sagemaker-name",
+        "endpoint, variant and model names: 1..63 letters, digits and hyphens",
+    )
+    INSTANCE_TYPE = ("instance-type", "an ML instance type, ml.<family>.<size>")
+    INSTANCE_COUNT_AT_LEAST_ONE = ("instance-count-at-least-one", "InitialInstanceCount >= 1")
+    WEIGHT_AT_LEAST_ZERO = ("weight-at-least-zero", "InitialVariantWeight >= 0")
+    ONE_MODEL = ("one-model", "a variant serves exactly one model: model= or model_name=")
+    INSTANCES_OR_SERVERLESS = (
+        "instances-or-serverless",
+        "a variant has instance_type (instances) or memory_size (serverless), not both",
+    )
+    SERVERLESS_MEMORY = ("serverless-memory", "MemorySizeInMB 1024..6144 in steps of 1024")
+    MAX_CONCURRENCY_RANGE = ("max-concurrency-range", "MaxConcurrency 1..200")
+    PROVISIONED_CONCURRENCY_RANGE = (
+        "provisioned-concurrency-range",
+        "ProvisionedConcurrency 1..MaxConcurrency",
+    )
+    VARIANTS_AT_MOST_10 = ("variants-at-most-10", "ProductionVariants 1..10 items")
+    DISTINCT_VARIANT_NAMES = (
+        "distinct-variant-names",
+        "variant names are distinct in an endpoint config (production and shadow)",
+    )
+    SHADOW_ONE_TO_ONE = (
+        "shadow-one-to-one",
+        "ShadowProductionVariants: 1 shadow variant with exactly 1 production variant",
+    )
+    # --- the endpoint's other props (this library, and the API where cited) ---------------------
+    EXCLUSIONS_NEED_RETAIN = (
+        "exclusions-need-retain",
+        "ExcludeRetainedVariantProperties only with RetainAllVariantProperties",
+    )
+    DEPLOYMENT_OR_REUSE = (
+        "deployment-or-reuse",
+        "deployment= and reuse_last_deployment_config=True exclude each other",
+    )
+    ALARMS_NOT_WITH_REUSE = (
+        "alarms-not-with-reuse",
+        "rollback alarms are part of the DeploymentConfig that reuse_last_deployment_config reuses",
+    )
+    TAG_COUNT = ("tag-count", "at most 49 tags: SageMaker's 50 less the rollout handler's own")
+    TAG_KEY = ("tag-key", "tag keys 1..128 characters, not aws: nor sagemaker-rollout:")
+    TAG_VALUE = ("tag-value", "tag values 0..256 characters")
+    REMOVAL_POLICY = ("removal-policy", "RemovalPolicy.DESTROY or RemovalPolicy.RETAIN")
+    KNOWN_VARIANT = ("known-variant", "variant_name names one of the endpoint's variants")
+    # --- data capture and asynchronous inference (botocore model) -------------------------------
+    SAMPLING_PERCENTAGE = ("sampling-percentage", "InitialSamplingPercentage 0..100")
+    CAPTURE_SOMETHING = ("capture-input-or-output", "CaptureOptions 1..2 items")
+    CONTENT_TYPES_AT_MOST_10 = ("content-types-at-most-10", "Csv/JsonContentTypes 1..10 items")
+    FAILURE_PREFIX_NEEDS_BUCKET = (
+        "failure-prefix-needs-bucket",
+        "failure_prefix is a key prefix in failure_bucket",
+    )
+    RESPONSE_NEEDS_TOPIC = (
+        "response-needs-topic",
+        "IncludeInferenceResponseIn names a topic that is given",
+    )
+    ASYNC_CONCURRENCY_RANGE = (
+        "async-concurrency-range",
+        "MaxConcurrentInvocationsPerInstance 1..1000",
+    )
+    # --- autoscaling (Application Auto Scaling) ------------------------------------------------
+    SCALING_CAPACITY = (
+        "scaling-capacity",
+        "min_capacity >= 1 (0 for asynchronous endpoints) and <= max_capacity",
+    )
+    SCALING_TARGET = ("scaling-target", "invocations_per_instance > 0")
+    COOLDOWN_NEEDS_TARGET = (
+        "cooldown-needs-target",
+        "scale_in/out_cooldown belong to the invocations_per_instance policy",
+    )
+    SCALED_ONCE = ("scaled-once", "one scalable target per variant")
+    SCALING_NEEDS_INSTANCES = (
+        "scaling-needs-instances",
+        "instance autoscaling needs an instance-based variant",
+    )
     # --- the time budget (custom resource ServiceTimeout; time_budget.py) ----------------------
     WORST_CASE_FITS_TIMEOUT = (
         "worst-case-fits-timeout",
@@ -83,6 +160,24 @@ class Rule(Enum):
 def refusal(rule: Rule, text: str) -> str:
     """A refusal message: `[sagemaker-rollout:<rule>] <what, the value, the limit, the fix>`."""
     return f"[{ID_PREFIX}{rule.id}] {text}"
+
+
+def refuse(rule: Rule, field: str, value: str, limit: str, fix: str) -> str:
+    """A refusal in the one style: `[sagemaker-rollout:<rule>] <field> = <value>; the limit is
+    <limit>. Fix: <fix>`.
+
+    :param field: the field as the user wrote it (``initial_instance_count of variant 'A'``,
+        ``add_rollback_alarm``), never an internal name.
+    :param value: the value as the user gave it (a token is described, never printed).
+    :param fix: what to do instead, which passes.
+    """
+    return refusal(rule, f"{field} = {value}; the limit is {limit}. Fix: {fix}")
+
+
+def raise_refusals(errors: list[str], what: str) -> None:
+    """Raise one ValueError listing every refusal in `errors`, if there is any."""
+    if errors:
+        raise ValueError(f"sagemaker-rollout: {what} is refused:\n  " + "\n  ".join(errors))
 
 
 class WarningId(Enum):

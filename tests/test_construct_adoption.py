@@ -89,8 +89,8 @@ def test_destroy_is_the_default_removal_policy() -> None:
 def test_removal_policies_other_than_destroy_and_retain_are_refused(
     policy: RemovalPolicy,
 ) -> None:
-    refusal = (r"\[sagemaker-rollout:removal-policy\] removal_policy = RemovalPolicy\.\w+; the limit "
-               r"is RemovalPolicy.DESTROY .* or RemovalPolicy.RETAIN")
+    refusal = (r"\[sagemaker-rollout:removal-policy\] removal_policy = RemovalPolicy\.\w+; "
+               r"the limit is RemovalPolicy.DESTROY .* or RemovalPolicy.RETAIN")
     with pytest.raises(ValueError, match=refusal):
         synth(removal_policy=policy)
 

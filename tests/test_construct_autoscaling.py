@@ -159,7 +159,8 @@ def test_initial_count_outside_the_scaling_range_warns() -> None:
 def test_serverless_variant_cannot_be_autoscaled() -> None:
     ep = endpoint(variants=[ProductionVariant.serverless(
         model_name="model-a", memory_size=Size.gibibytes(1), max_concurrency=5)])
-    with pytest.raises(ValueError, match=r"scaling-needs-instances\] variant_name = 'AllTraffic', a serverless variant"):
+    with pytest.raises(ValueError, match=(r"scaling-needs-instances\] variant_name"
+            r" = 'AllTraffic', a serverless variant")):
         ep.auto_scale_instance_count(max_capacity=3)
 
 
@@ -167,7 +168,8 @@ def test_serverless_variant_cannot_be_autoscaled() -> None:
     ("min_capacity", "max_capacity", "words"),
     [
         (0, 3, r"\[sagemaker-rollout:scaling-capacity\] min_capacity .* = 0; .* >= 1.* Fix: use 1"),
-        (4, 3, r"scaling-capacity\] max_capacity .* = 3 with min_capacity 4.* Fix: use max_capacity=4"),
+        (4, 3, (r"scaling-capacity\] max_capacity .* = 3 with"
+                r" min_capacity 4.* Fix: use max_capacity=4")),
         (1, 2.5, r"scaling-capacity\] max_capacity .* = 2.5; .*whole number.* Fix: use 3\."),
     ],
 )
@@ -187,7 +189,8 @@ def test_asynchronous_endpoint_may_scale_to_zero() -> None:
 
 def test_variant_name_is_required_with_two_variants() -> None:
     ep = endpoint(variants=[variant("Blue"), variant("Green")])
-    with pytest.raises(ValueError, match=r"known-variant\] variant_name = not given; .*\['Blue', 'Green'\]. Fix: pass variant_name='Blue'"):
+    with pytest.raises(ValueError, match=(r"known-variant\] variant_name = not given;"
+            r" .*\['Blue', 'Green'\]. Fix: pass variant_name='Blue'")):
         ep.auto_scale_instance_count(max_capacity=3)
 
 
@@ -204,24 +207,28 @@ def test_each_of_two_variants_gets_its_own_scalable_target() -> None:
 
 
 def test_unknown_variant_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"known-variant\] variant_name = 'Red'; .* \['AllTraffic'\]. Fix: use 'AllTraffic'"):
+    with pytest.raises(ValueError, match=(r"known-variant\] variant_name = 'Red'; .*"
+            r" \['AllTraffic'\]. Fix: use 'AllTraffic'")):
         endpoint().auto_scale_instance_count(variant_name="Red", max_capacity=3)
 
 
 def test_scaling_a_variant_twice_is_refused() -> None:
     ep = endpoint()
     ep.auto_scale_instance_count(max_capacity=3)
-    with pytest.raises(ValueError, match=r"scaled-once\] variant_name = 'AllTraffic', whose instance count is scaled already"):
+    with pytest.raises(ValueError, match=(r"scaled-once\] variant_name = 'AllTraffic',"
+            r" whose instance count is scaled already")):
         ep.auto_scale_instance_count(max_capacity=5)
 
 
 def test_non_positive_target_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"scaling-target\] invocations_per_instance = 0; the limit is a number > 0"):
+    with pytest.raises(ValueError, match=(r"scaling-target\] invocations_per_instance"
+            r" = 0; the limit is a number > 0")):
         endpoint().auto_scale_instance_count(max_capacity=3, invocations_per_instance=0)
 
 
 def test_a_target_that_is_not_a_number_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"scaling-target\] invocations_per_instance = nan; the limit is a number > 0"):
+    with pytest.raises(ValueError, match=(r"scaling-target\] invocations_per_instance"
+            r" = nan; the limit is a number > 0")):
         endpoint().auto_scale_instance_count(max_capacity=3, invocations_per_instance=float("nan"))
 
 
@@ -246,7 +253,8 @@ def test_autoscaling_leaves_an_earlier_override_alone_when_retention_was_given()
 
 
 def test_cooldown_without_a_target_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"cooldown-needs-target\] scale_in_cooldown / scale_out_cooldown = given without invocations_per_instance"):
+    with pytest.raises(ValueError, match=(r"cooldown-needs-target\] scale_in_cooldown /"
+            r" scale_out_cooldown = given without invocations_per_instance")):
         endpoint().auto_scale_instance_count(
             max_capacity=3, scale_in_cooldown=Duration.minutes(5)
         )

@@ -114,10 +114,15 @@ def test_no_data_capture_renders_none() -> None:
 @pytest.mark.parametrize(
     ("props", "words"),
     [
-        ({"sampling_percentage": 101}, r"sampling-percentage\] sampling_percentage = 101; .* 0 to 100.* Fix: use 100\."),
-        ({"sampling_percentage": 12.5}, r"sampling-percentage\] sampling_percentage = 12.5; .*whole number.* Fix: use 12\."),
-        ({"capture_input": False, "capture_output": False}, r"capture-input-or-output\] .* the limit is capturing the requests, the resp"),
-        ({"json_content_types": [f"application/x{i}" for i in range(11)]}, r"content-types-at-most-10\] json_content_types = 11 content types; the limit is 1 to 10"),
+        ({"sampling_percentage": 101}, (r"sampling-percentage\] sampling_percentage"
+                r" = 101; .* 0 to 100.* Fix: use 100\.")),
+        ({"sampling_percentage": 12.5}, (r"sampling-percentage\] sampling_percentage"
+                r" = 12.5; .*whole number.* Fix: use 12\.")),
+        ({"capture_input": False, "capture_output": False}, (
+            r"capture-input-or-output\] .* the limit is capturing the requests, the resp")),
+        ({"json_content_types": [f"application/x{i}" for i in range(11)]}, (
+            r"content-types-at-most-10\] json_content_types = 11 content types; the limit is "
+            r"1 to 10")),
     ],
 )
 def test_invalid_data_capture_is_refused(props: dict[str, Any], words: str) -> None:
@@ -159,8 +164,11 @@ def test_async_inference_renders_output_failure_notifications_and_concurrency() 
             {"max_concurrent_invocations_per_instance": 0},
             r"async-concurrency-range\] max_concurrent_invocations_per_instance = 0; .* 1 to 1000",
         ),
-        ({"failure_prefix": "f"}, r"failure-prefix-needs-bucket\] failure_prefix = 'f' without failure_bucket"),
-        ({"include_response_in_error_topic": True}, r"response-needs-topic\] include_response_in_error_topic = True without error_topic.* Fix: pass error_topic="),
+        ({"failure_prefix": "f"}, (r"failure-prefix-needs-bucket\]"
+                r" failure_prefix = 'f' without failure_bucket")),
+        ({"include_response_in_error_topic": True}, (
+            r"response-needs-topic\] include_response_in_error_topic = True without error_topic"
+            r".* Fix: pass error_topic=")),
     ],
 )
 def test_invalid_async_inference_is_refused(props: dict[str, Any], words: str) -> None:
@@ -232,12 +240,14 @@ def test_shadow_variant_with_a_canary_is_allowed() -> None:
 @pytest.mark.parametrize(
     ("props", "words"),
     [
-        ({"shadow_variants": [variant("S1"), variant("S2")]}, r"shadow-one-to-one\] shadow_variants = .*; the limit is 1 shadow variant"),
+        ({"shadow_variants": [variant("S1"), variant("S2")]}, (
+            r"shadow-one-to-one\] shadow_variants = .*; the limit is 1 shadow variant")),
         (
             {"variants": [variant("A"), variant("B")], "shadow_variants": [variant("S")]},
             "with exactly 1 production variant",
         ),
-        ({"shadow_variants": [variant("AllTraffic")]}, r"distinct-variant-names\] variant_name in shadow_variants = 'AllTraffic' twice"),
+        ({"shadow_variants": [variant("AllTraffic")]}, (r"distinct-variant-names\] variant_name"
+                r" in shadow_variants = 'AllTraffic' twice")),
         (
             {
                 "shadow_variants": [variant("Shadow")],
@@ -246,7 +256,8 @@ def test_shadow_variant_with_a_canary_is_allowed() -> None:
                 ),
                 "variants": [variant(initial_instance_count=4)],
             },
-            r"rolling-single-variant\] deployment = DeploymentStrategy.rolling\(...\) with shadow_var",
+            (r"rolling-single-variant\] deployment ="
+                    r" DeploymentStrategy.rolling\(...\) with shadow_var"),
         ),
     ],
 )
@@ -301,10 +312,12 @@ def test_imported_alpha_model_is_served_by_its_name() -> None:
     ids=["neither", "both"],
 )
 def test_model_and_model_name_are_exclusive(props: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"one-model\] variant 'AllTraffic' = (both|neither) .*; the limit is exactly one of them"):
+    with pytest.raises(ValueError, match=(r"one-model\] variant 'AllTraffic' = (both|neither)"
+            r" .*; the limit is exactly one of them")):
         ProductionVariant.instances(instance_type="ml.m5.large", **props)
 
 
 def test_model_without_a_name_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"one-model\] model of variant 'AllTraffic' = a object; the limit is a CfnModel"):
+    with pytest.raises(ValueError, match=(r"one-model\] model of variant 'AllTraffic'"
+            r" = a object; the limit is a CfnModel")):
         ProductionVariant.instances(instance_type="ml.m5.large", model=object())  # type: ignore[arg-type]

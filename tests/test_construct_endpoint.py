@@ -354,6 +354,46 @@ def test_alarm_on_the_endpoints_own_metric_comes_first_without_a_cycle() -> None
     assert not has_cycle(graph)
 
 
+def test_an_alarm_of_the_stack_orders_the_deployment_by_its_ref_alone() -> None:
+    # No DependsOn on top of the AlarmName's Ref (cfn-lint W3005).
+    stack, _, alarm = _endpoint_with_own_alarm(lambda e, a: e.add_rollback_alarm(a))
+    rollout = only(Template.from_stack(stack), ROLLOUT)[1]
+    alarm_id = stack.get_logical_id(alarm.node.default_child)  # type: ignore[arg-type]
+    assert alarm_id not in rollout.get("DependsOn", [])
+    assert {"Ref": alarm_id} in [
+        a["AlarmName"] for a in rollout["Properties"]["DeploymentConfig"]
+        ["AutoRollbackConfiguration"]["Alarms"]]
+
+
+class LiteralNameAlarm(cloudwatch.AlarmBase):
+    """An alarm of one's own whose name is a literal: its resource is referenced by nothing."""
+
+    def __init__(self, scope: Construct, construct_id: str, name: str) -> None:
+        super().__init__(scope, construct_id)
+        cloudwatch.CfnAlarm(self, "Resource", alarm_name=name, comparison_operator=(
+            "GreaterThanThreshold"), evaluation_periods=1, threshold=1,
+            metric_name="Invocation5XXErrors", namespace="AWS/SageMaker", period=60,
+            statistic="Sum")
+        self._name = name
+
+    @property
+    def alarm_arn(self) -> str:
+        return f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{self._name}"
+
+    @property
+    def alarm_name(self) -> str:
+        return self._name
+
+
+def test_an_alarm_with_a_literal_name_still_comes_before_the_deployment() -> None:
+    stack = new_stack()
+    endpoint = RolloutEndpoint(stack, "Endpoint", variants=[variant()])
+    alarm = LiteralNameAlarm(stack, "Errors", "my-endpoint-errors")
+    endpoint.add_rollback_alarm(alarm)
+    rollout = only(Template.from_stack(stack), ROLLOUT)[1]
+    assert stack.get_logical_id(alarm.node.default_child) in rollout["DependsOn"]  # type: ignore[arg-type]
+
+
 def test_rollback_alarms_render_the_auto_rollback_configuration() -> None:
     stack, _, alarm = _endpoint_with_own_alarm(lambda e, a: e.add_rollback_alarm(a))
     properties = rollout_properties(Template.from_stack(stack))

@@ -123,7 +123,8 @@ def test_metric_options_override_the_defaults() -> None:
 
 
 def test_metric_of_an_unknown_variant_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"known-variant\] variant_name = 'Red'; .*\['Blue', 'Green'\]. Fix: use one of 'Blue', 'Green'\."):
+    with pytest.raises(ValueError, match=(r"known-variant\] variant_name = 'Red'; .*\['Blue',"
+            r" 'Green'\]. Fix: use one of 'Blue', 'Green'\.")):
         two_variants().metric_invocations(variant_name="Red")
 
 

@@ -166,7 +166,8 @@ REFUSALS = [
             lambda: endpoint(retained_properties_exclusions=[VariantProperty.DESIRED_WEIGHT]),
             Rule.EXCLUSIONS_NEED_RETAIN,
             ["retained_properties_exclusions = ['DesiredWeight'] with retain_variant_properties="
-             "None"], "pass retain_variant_properties=True, or drop retained_properties_exclusions.",
+             "None"],
+            "pass retain_variant_properties=True, or drop retained_properties_exclusions.",
             lambda: synthesized(retain_variant_properties=True,
                                 retained_properties_exclusions=[VariantProperty.DESIRED_WEIGHT])),
     Refused("a deployment together with reuse of the last one", lambda: endpoint(

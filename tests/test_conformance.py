@@ -143,14 +143,19 @@ def nag_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def integ_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
-    """The integration test app synthesized at step 1 (create) and step 2 (canary update)."""
+    """The integration test app synthesized at step 1 (create) and step 2 (canary update), with
+    the repository's cdk.json context, as `npx cdk deploy --app ...` from the root passes it."""
     integ = load(ROOT / "integ" / "integ_rollout.py")
     outdirs: dict[int, Path] = {}
     for step in (1, 2):
         outdir = tmp_path_factory.mktemp(f"integ{step}")
         app = App(
             outdir=str(outdir),
-            context={"aws:cdk:bundling-stacks": [], "integ:step": str(step)},
+            context={
+                **json.loads((ROOT / "cdk.json").read_text())["context"],
+                "aws:cdk:bundling-stacks": [],
+                "integ:step": str(step),
+            },
         )
         integ.build(app)
         app.synth()

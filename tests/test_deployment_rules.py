@@ -241,7 +241,8 @@ def test_rule_canary_at_most_half() -> None:
     _refused(Rule.CANARY_AT_MOST_HALF, lambda: _bind(_canary(CapacitySize.count(3)), _fleet(5)),
              "3 instance(s) is 60% of its 5 instance(s)", "k from 1 to 2")
     _refused(Rule.CANARY_AT_MOST_HALF, lambda: _bind(_canary(CapacitySize.count(1)), _fleet(1)),
-             "no instance count works for 1 instance(s)")
+             "no canary size of 1 instance(s) is inside the limit: give the variant "
+             "initial_instance_count=2 (or more) and use CapacitySize.count(1)")
     routing = _policy(_bind(_canary(CapacitySize.count(2)), _fleet(4)))
     assert routing["TrafficRoutingConfiguration"]["CanarySize"] == {
         "Type": "INSTANCE_COUNT", "Value": 2}
@@ -342,18 +343,22 @@ def test_rule_worst_case_fits_timeout() -> None:
         maximum_execution_timeout=Duration.minutes(15),
     )
     _refused(Rule.WORST_CASE_FITS_TIMEOUT, lambda: _bind(given),
-             "1200 s (20 min) > 900 s", "raise maximum_execution_timeout")
+             "1200 s (20 min) > 900 s",
+             "Fix: any one of leave maximum_execution_timeout out (the largest that fits, 3210 s)")
 
 
 def test_rule_timeout_fits_service_timeout() -> None:
     too_long = DeploymentStrategy.all_at_once(maximum_execution_timeout=Duration.seconds(3211))
     _refused(Rule.TIMEOUT_FITS_SERVICE_TIMEOUT, lambda: _bind(too_long),
              "3211 s + rollback allowance (300 s rollback allowance) + handler margin 90 s = "
-             "3601 s > ServiceTimeout 3600 s", "at most 3210 s")
+             "3601 s > ServiceTimeout 3600 s", "the limit is 3210 s",
+             "Fix: any one of leave maximum_execution_timeout out")
     # Rolling back 10 instances one at a time needs 300 + 10 x 600 s: nothing fits.
     rolling = _rolling(CapacitySize.count(1), rollback_batch_size=CapacitySize.count(1))
     _refused(Rule.TIMEOUT_FITS_SERVICE_TIMEOUT, lambda: _bind(rolling, _fleet(10)),
-             "10 x 600 s re-provisioning per rollback batch", "below SageMaker's minimum of 600 s")
+             "10 x 600 s re-provisioning per rollback batch", "below SageMaker's minimum of 600 s",
+             # (10 batches and 10 rollback batches: only a 10 s allowance fits alone.)
+             "Fix: any one of provisioning_allowance=Duration.seconds(10) or less.")
     fits = DeploymentStrategy.all_at_once(maximum_execution_timeout=Duration.seconds(3210))
     assert _policy(_bind(fits))["MaximumExecutionTimeoutInSeconds"] == 3210
 
@@ -448,9 +453,12 @@ def test_warning_step_rounds_to_zero() -> None:
 
 
 def test_warning_step_is_whole_fleet() -> None:
-    found = _with(WarningId.STEP_IS_WHOLE_FLEET,
-                  _bind_and_warnings(_canary(CapacitySize.percent(50)), _fleet(1)))
-    assert len(found) == 1 and "the whole fleet" in found[0]
+    # 50% of 1 instance is no real step: one warning, with the refusal's advice (count(1) of
+    # 1 instance is refused, so it is not proposed).
+    warnings = _bind_and_warnings(_canary(CapacitySize.percent(50)), _fleet(1))
+    found = _with(WarningId.STEP_IS_WHOLE_FLEET, warnings)
+    assert len(warnings) == 1 and len(found) == 1
+    assert "initial_instance_count=2 (or more) and use CapacitySize.count(1)" in found[0]
     assert not _with(WarningId.STEP_IS_WHOLE_FLEET,
                      _bind_and_warnings(_canary(CapacitySize.percent(50)), _fleet(4)))
 

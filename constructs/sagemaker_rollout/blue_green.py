@@ -12,7 +12,7 @@ from aws_cdk import Duration
 from .capacity import CapacitySize, ShareLimit
 from .durations import raise_refusals, whole_seconds
 from .rules import Rule
-from .time_budget import ROLLBACK_ALLOWANCE_SECONDS, Term, TimeBudget
+from .time_budget import ROLLBACK_ALLOWANCE_SECONDS, Knob, Term, TimeBudget
 from .traffic_routing import AllAtOnceTrafficRouting, TrafficRouting
 from .update_policy import UpdatePolicy, common_seconds
 from .variant_facts import ResolvedVariant
@@ -89,12 +89,16 @@ class BlueGreenPolicy(UpdatePolicy):
     def budget(self, instance_counts: Sequence[int], service_timeout: int) -> TimeBudget:
         bake, steps = self.routing.bake_term(instance_counts)
         termination = self.termination_wait_seconds
+        knobs = [*self.routing.knobs(instance_counts, steps),
+                 Knob("termination_wait", termination, worst=1, waits=1),
+                 Knob("provisioning_allowance", self.provisioning_allowance_seconds, worst=1)]
         return TimeBudget(
             worst_case_terms=(Term("provisioning allowance", self.provisioning_allowance_seconds),
                               bake, Term("termination wait", termination)),
             rollback_terms=(Term("rollback allowance", ROLLBACK_ALLOWANCE_SECONDS),),
             waits=self.routing.wait_seconds * steps + termination,
             service_timeout=service_timeout,
+            knobs=tuple(knobs),
         )
 
     def render(self, timeout: int | None) -> dict[str, Any]:

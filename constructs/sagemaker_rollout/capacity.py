@@ -8,6 +8,7 @@ Rendered as the API's `CapacitySize` (`{"Type": "INSTANCE_COUNT" | "CAPACITY_PER
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,35 +166,69 @@ class ShareLimit:
         # Integer arithmetic: share = 100 * value / count, inside [low, high] %.
         if low * count <= 100 * size.value <= high * count:
             return
-        first = max(1, math.ceil(low * count / 100))
-        last = high * count // 100
-        fix = (f"use CapacitySize.count(k) with k from {first} to {last}"
-               if first <= last else
-               f"no instance count works for {count} instance(s); use more instances or "
-               "another strategy")
+        first, last = self.fitting_counts(count)
+        fix = (f"use CapacitySize.count(k) with k from {first} to {last}."
+               if first <= last else self.no_step_fix(count))
         errors.append(refusal(
             self.rule,
             f"variant {variant_name}: {self.what} = {size.describe()} is "
             f"{size.share_percent(count):.3g}% of its {count} instance(s); the limit is "
-            f"{'at most ' if low == 0 else f'{low}..'}{high}% ({self.rule.summary}). Fix: {fix}, "
-            "or a CapacitySize.percent."))
+            f"{'at most ' if low == 0 else f'{low}..'}{high}% ({self.rule.summary}). Fix: {fix}"))
+
+    def fitting_counts(self, count: int) -> tuple[int, int]:
+        """The instance counts k (first..last) of a step inside the limit for `count`
+        instances; first > last when there is none."""
+        return max(1, math.ceil(self.low * count / 100)), self.high * count // 100
+
+    def has_step(self, count: int) -> bool:
+        """Whether some instance count of a step is inside the limit for `count` instances."""
+        first, last = self.fitting_counts(count)
+        return first <= last
+
+    def no_step_fix(self, count: int) -> str:
+        """The one advice for a fleet too small for any step inside the limit: more instances
+        (then CapacitySize.count(1) fits), or all at once with the bake as termination wait."""
+        fleet = count + 1
+        while not self.has_step(fleet):
+            fleet += 1
+        return (f"no {self.what} of {count} instance(s) is inside the limit: give the variant "
+                f"initial_instance_count={fleet} (or more) and use CapacitySize.count(1), or use "
+                "DeploymentStrategy.all_at_once(termination_wait=...) to bake the whole new fleet "
+                "while the alarms watch.")
+
+    def size_for_steps(self, most: int, instance_counts: Sequence[int]) -> str | None:
+        """`CapacitySize.count(k)`: the smallest step that covers each of these fleets in at most
+        `most` steps, inside the limit for each; None when there is none."""
+        if not instance_counts or most < 1:
+            return None
+        size = max(math.ceil(count / most) for count in instance_counts)
+        if all(self.low * count <= 100 * size <= self.high * count for count in instance_counts):
+            return f"CapacitySize.count({size})"
+        return None
 
     def _rounding_warnings(
         self, size: CapacitySize, variant_name: str, count: int
     ) -> list[tuple[WarningId, str]]:
         # *Unverified*: SageMaker's rounding of a percentage to instances is not documented: warn
         # when the result is not a whole number of instances strictly between 0 and the fleet.
-        found: list[tuple[WarningId, str]] = []
         exact = size.exact_instances(count)
+        first, last = self.fitting_counts(count)
+        if not self.has_step(count) and (exact < 1 or math.ceil(exact) >= count):
+            # No step of this fleet is inside the limit: one advice, the refusal's.
+            return [(WarningId.STEP_IS_WHOLE_FLEET,
+                     f"variant {variant_name}: {self.what} {size.describe()} of {count} "
+                     f"instance(s) is {exact:g} instance(s): the fleet is too small for a step "
+                     f"that guards anything, {self.no_step_fix(count)}")]
+        found: list[tuple[WarningId, str]] = []
         if exact < 1:
             found.append((WarningId.STEP_ROUNDS_TO_ZERO,
                           f"variant {variant_name}: {self.what} {size.describe()} of {count} "
                           f"instance(s) is {exact:g} instance(s), which rounds down to 0. Use "
-                          "CapacitySize.count(1) to say what you mean, or more instances."))
+                          f"CapacitySize.count({first}) to say what you mean, or more instances."))
         if math.ceil(exact) >= count:
             found.append((WarningId.STEP_IS_WHOLE_FLEET,
                           f"variant {variant_name}: {self.what} {size.describe()} of {count} "
                           f"instance(s) rounds up to {math.ceil(exact)}, the whole fleet: the "
-                          "step guards nothing. Use more instances or "
+                          f"step guards nothing. Use CapacitySize.count({last}) or "
                           "DeploymentStrategy.all_at_once()."))
         return found

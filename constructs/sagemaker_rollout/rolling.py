@@ -4,6 +4,7 @@ traffic to it, bake, terminate as much old capacity; a rollback re-provisions th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from aws_cdk import Duration
 from .capacity import CapacitySize, ShareLimit
 from .durations import raise_refusals, wait_seconds
 from .rules import Rule, refusal, refuse
-from .time_budget import ROLLBACK_ALLOWANCE_SECONDS, Term, TimeBudget
+from .time_budget import ROLLBACK_ALLOWANCE_SECONDS, Knob, Term, TimeBudget
 from .update_policy import UpdatePolicy, common_seconds
 from .variant_facts import ResolvedVariant
 
@@ -114,6 +115,20 @@ class RollingPolicy(UpdatePolicy):
                                  rollback_batches)),
             waits=self.wait_seconds * batches,
             service_timeout=service_timeout,
+            knobs=self._knobs(count, batches, rollback_batches),
+        )
+
+    def _knobs(self, count: int, batches: int, rollback_batches: int) -> tuple[Knob, ...]:
+        """What the time budget can propose to lower: the bake, the provisioning allowance, the
+        number of batches and the number of rollback batches."""
+        provisioning, wait = self.provisioning_allowance_seconds, self.wait_seconds
+        return (
+            Knob("bake_time", wait, worst=batches, waits=batches),
+            Knob("provisioning_allowance", provisioning, worst=batches, rollback=rollback_batches),
+            Knob("batch_size", batches, worst=provisioning + wait, waits=wait, low=1,
+                 sizes=lambda most: self.batch_limit.size_for_steps(most, [count])),
+            Knob("rollback_batch_size", rollback_batches, rollback=provisioning, worst=0, low=1,
+                 sizes=lambda most: _rollback_size(most, count)),
         )
 
     def render(self, timeout: int | None) -> dict[str, Any]:
@@ -125,3 +140,10 @@ class RollingPolicy(UpdatePolicy):
             policy["RollbackMaximumBatchSize"] = self.rollback_batch_size.render()
         policy["MaximumExecutionTimeoutInSeconds"] = timeout
         return {"RollingUpdatePolicy": policy}
+
+
+def _rollback_size(most: int, count: int) -> str:
+    """The rollback batch size that rolls `count` instances back in at most `most` batches."""
+    if most <= 1:
+        return "None (leave it out: one blue/green rollback of all the traffic)"
+    return f"CapacitySize.count({math.ceil(count / most)})"

@@ -21,7 +21,8 @@ sent (capped at SageMaker's 28800), and it must still be >= 600 and satisfy the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from sagemaker_rollout_handler.contract import MAX_SERVICE_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
 
@@ -60,6 +61,7 @@ __all__ = [
     "MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS",
     "PROVISIONING_ALLOWANCE_SECONDS",
     "ROLLBACK_ALLOWANCE_SECONDS",
+    "Knob",
     "Term",
     "TimeBudget",
     "human",
@@ -101,6 +103,58 @@ def _sum(terms: tuple[Term, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class Knob:
+    """A setting the user can lower to fit the time budget: its seconds count `worst` times in
+    the worst case, `rollback` times in the rollback allowance and `waits` times in the waits.
+
+    A step knob (`sizes` given) is a number of steps instead (batches, linear steps, rollback
+    batches): `seconds` is then that number, each step costing `worst` / `rollback` / `waits`
+    seconds, and `sizes(n)` is the size that makes at most `n` steps (None: none is allowed).
+    """
+
+    #: The setting as the user writes it (``bake_time``, ``rollback_batch_size``).
+    field: str
+    seconds: int
+    worst: int
+    rollback: int = 0
+    waits: int = 0
+    low: int = 0
+    sizes: Callable[[int], str | None] | None = None
+
+    def largest(self, budget: TimeBudget, given: int | None) -> int | None:
+        """The largest value of this knob with which `budget` fits (None: no value does)."""
+        rest_worst = budget.worst_case - self.worst * self.seconds
+        rest_rollback = budget.rollback_allowance - self.rollback * self.seconds
+        rest_waits = budget.waits - self.waits * self.seconds
+        room = budget.service_timeout - HANDLER_RESPONSE_MARGIN_SECONDS - rest_rollback
+        # (slack, cost per unit): every constraint is slack >= cost * x.
+        if given is None:
+            limits = [(room - MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, self.rollback),
+                      (room - rest_waits - 1, self.waits + self.rollback),
+                      (room - rest_worst, self.worst + self.rollback)]
+        else:
+            limits = [(room - given, self.rollback), (given - 1 - rest_waits, self.waits),
+                      (given - rest_worst, self.worst)]
+        bounds = [slack // cost if cost else (None if slack >= 0 else -1)
+                  for slack, cost in limits]
+        finite = [b for b in bounds if b is not None]
+        best = min(finite) if finite else None
+        if best is None or best < self.low:
+            return None
+        return best
+
+    def fix(self, budget: TimeBudget, given: int | None) -> str | None:
+        """`field=<the largest value that fits>`, or None when lowering it cannot help."""
+        best = self.largest(budget, given)
+        if best is None or best >= self.seconds:
+            return None
+        if self.sizes is None:
+            return f"{self.field}=Duration.seconds({best}) or less"
+        size = self.sizes(best)
+        return None if size is None else f"{self.field}={size}"
+
+
+@dataclass(frozen=True)
 class TimeBudget:
     """The worst-case timeline of one deployment and what the custom resource can afford."""
 
@@ -111,6 +165,8 @@ class TimeBudget:
     #: Total waiting time (bakes + termination wait): MaximumExecutionTimeout must exceed it.
     waits: int
     service_timeout: int
+    #: What the user can lower to make it fit (the fixes the refusals propose).
+    knobs: tuple[Knob, ...] = ()
 
     @property
     def worst_case(self) -> int:
@@ -139,13 +195,38 @@ class TimeBudget:
             f"allowance ({_sum(self.rollback_terms)}) = {left} s"
         )
 
-    def resolve_timeout(self, given: int | None) -> tuple[int, list[str]]:
-        """The MaximumExecutionTimeoutInSeconds to send, and the refusals (empty when it fits).
+    def fits(self, given: int | None) -> bool:
+        """Whether this budget passes both rules with `given` (None: the largest that fits)."""
+        return not self.resolve_timeout(given, with_fixes=False)[1]
+
+    def fixes(self, given: int | None) -> str:
+        """What makes this budget fit, each alone, computed: the largest value of each setting
+        (or the step size) that fits, and the timeout to send."""
+        found = [fix for fix in (knob.fix(self, given) for knob in self.knobs) if fix]
+        if given is not None and self.fits(None):
+            found.insert(0, f"leave maximum_execution_timeout out (the largest that fits, "
+                            f"{self.timeout_ceiling} s)")
+        if self.service_timeout < MAX_SERVICE_TIMEOUT_SECONDS and replace(
+                self, service_timeout=MAX_SERVICE_TIMEOUT_SECONDS).fits(given):
+            found.append(f"service_timeout=Duration.seconds({MAX_SERVICE_TIMEOUT_SECONDS})")
+        if not found:
+            return ("no single setting fits: shorten several of the bakes, the termination wait "
+                    "and the provisioning allowance, or use fewer and larger steps.")
+        return "any one of " + "; ".join(found) + "."
+
+    def resolve_timeout(
+        self, given: int | None, *, with_fixes: bool = True
+    ) -> tuple[int, list[str]]:
+        """The MaximumExecutionTimeoutInSeconds to send, and the refusals (empty when it fits),
+        each with the fixes that make it fit (`fixes`).
 
         `given` is the user's (already range-checked 600..28800) or None for "the largest that
         fits".
         """
         errors: list[str] = []
+        def fix() -> str:
+            return self.fixes(given) if with_fixes else ""
+
         ceiling = self.timeout_ceiling
         if given is None:
             timeout = ceiling
@@ -155,10 +236,7 @@ class TimeBudget:
                         Rule.TIMEOUT_FITS_SERVICE_TIMEOUT,
                         "no MaximumExecutionTimeout fits the custom resource: "
                         f"{self.ceiling_arithmetic()}, below SageMaker's minimum of "
-                        f"{MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS} s. Fix: use fewer rollback "
-                        "batches (a larger rollback_batch_size), a smaller provisioning "
-                        "allowance, or a longer ServiceTimeout (at most "
-                        f"{MAX_SERVICE_TIMEOUT_SECONDS} s).",
+                        f"{MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS} s. Fix: {fix()}",
                     )
                 )
                 return MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, errors
@@ -176,8 +254,7 @@ class TimeBudget:
                         f"margin {HANDLER_RESPONSE_MARGIN_SECONDS} s = "
                         f"{given + self.rollback_allowance + HANDLER_RESPONSE_MARGIN_SECONDS} s "
                         f"> ServiceTimeout {self.service_timeout} s; the limit is {ceiling} s. "
-                        f"Fix: set maximum_execution_timeout to at most {ceiling} s, or leave it "
-                        "out to get the largest that fits.",
+                        f"Fix: {fix()}",
                     )
                 )
         # Fact sheet: MaximumExecutionTimeoutInSeconds "should be larger than the total waiting
@@ -188,7 +265,7 @@ class TimeBudget:
                     Rule.TIMEOUT_EXCEEDS_WAITS,
                     f"MaximumExecutionTimeout {timeout} s ({source}) is not larger than the total "
                     f"waiting time {self.waits} s (bake waits + termination wait), which SageMaker "
-                    "requires. Fix: shorten the bake times / termination wait, or use fewer steps.",
+                    f"requires. Fix: {fix()}",
                 )
             )
         elif self.worst_case > timeout:
@@ -196,12 +273,7 @@ class TimeBudget:
                 refusal(
                     Rule.WORST_CASE_FITS_TIMEOUT,
                     f"the deployment cannot finish inside MaximumExecutionTimeout {timeout} s "
-                    f"({source}): {self.worst_case_arithmetic()} > {timeout} s. Fix: shorten "
-                    "the bake times or the termination wait, use fewer and larger steps or "
-                    "batches"
-                    + (", or raise maximum_execution_timeout" if given is not None
-                       and given < ceiling else "")
-                    + ".",
+                    f"({source}): {self.worst_case_arithmetic()} > {timeout} s. Fix: {fix()}",
                 )
             )
         return timeout, errors

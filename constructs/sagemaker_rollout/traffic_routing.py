@@ -31,7 +31,7 @@ from aws_cdk import Duration
 from .capacity import CapacitySize, ShareLimit
 from .durations import raise_refusals, wait_seconds
 from .rules import Rule, refusal
-from .time_budget import Term
+from .time_budget import Knob, Term
 
 
 class TrafficRouting(ABC):
@@ -46,6 +46,8 @@ class TrafficRouting(ABC):
     share_limit: ClassVar[ShareLimit | None] = None
     #: Whether planning the steps (and the time budget) needs each variant's instance count.
     needs_instance_count: ClassVar[bool] = False
+    #: The bake's parameter, as the factory names it.
+    wait_field: ClassVar[str] = "bake_time"
 
     def __init__(self, size: CapacitySize | None, wait_seconds: int) -> None:
         """Private: use the static factories (they validate)."""
@@ -115,6 +117,19 @@ class TrafficRouting(ABC):
         """The bakes of the time budget, and how many steps bake, for variants of these
         (concrete) instance counts."""
 
+    def knobs(self, instance_counts: Sequence[int], steps: int) -> list[Knob]:
+        """What of this routing the time budget can propose to lower: the bake, and for steps
+        of a size, their number."""
+        if not steps:
+            return []
+        found = [Knob(self.wait_field, self.wait_seconds, worst=steps, waits=steps)]
+        if self.needs_instance_count and self.size is not None and self.share_limit:
+            limit = self.share_limit
+            found.append(Knob("step_size", steps, worst=self.wait_seconds,
+                              waits=self.wait_seconds, low=1,
+                              sizes=lambda most: limit.size_for_steps(most, instance_counts)))
+        return found
+
     def serverless_refusal(self, serverless_variants: Sequence[str]) -> str | None:
         """The refusal of this routing on these serverless variants, or None when allowed."""
         if not serverless_variants:
@@ -161,6 +176,7 @@ class LinearTrafficRouting(TrafficRouting):
     """Steps of `size`, each followed by a bake, until all the traffic has moved."""
 
     kind = "LINEAR"
+    wait_field = "interval"
     # botocore model, TrafficRoutingConfig.LinearStepSize.
     share_limit = ShareLimit(Rule.LINEAR_STEP_10_TO_50, "linear step_size", 10, 50)
     needs_instance_count = True

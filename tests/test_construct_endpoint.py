@@ -155,6 +155,8 @@ def test_custom_resource_renders_endpoint_properties_with_explicit_defaults() ->
     # Chosen by the deployment strategy to fit the one-hour custom resource (time_budget.py).
     timeout = policy.pop("MaximumExecutionTimeoutInSeconds")
     assert isinstance(timeout, int) and 600 <= timeout <= 3600
+    # What the deployment deploys, for cdk diff (test_construct_rollout_property.py).
+    assert properties.pop("Rollout").startswith("all at once / config ")
     assert properties == {
         "ServiceTimeout": "3600",
         "EndpointName": endpoint.endpoint_name,

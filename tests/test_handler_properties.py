@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sagemaker_rollout_handler.contract import ROLLOUT_PROPERTY
 from sagemaker_rollout_handler.properties import PropertyError, parse_request
 
 BASE = {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f", "EndpointName": "ep",
@@ -78,3 +79,10 @@ def test_rollout_options_are_parsed() -> None:
     request = parse_request({**BASE, "AdoptExisting": "true", "RemovalPolicy": "Retain"})
     assert request.adopt_existing is True
     assert request.removal_policy == "Retain"
+
+
+def test_the_rollout_description_is_accepted_and_sent_to_no_sagemaker_call() -> None:
+    plain = parse_request(BASE)
+    request = parse_request({**BASE, ROLLOUT_PROPERTY: "canary 25% / bake 10 min / config "
+                                                       "3f2a9c0b1d4e"})
+    assert request == plain

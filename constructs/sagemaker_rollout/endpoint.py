@@ -20,6 +20,7 @@ from sagemaker_rollout_handler.contract import (
     MAX_SERVICE_TIMEOUT_SECONDS,
     REMOVAL_POLICY_PROPERTY,
     REMOVAL_POLICY_RETAIN,
+    ROLLOUT_PROPERTY,
 )
 
 from constructs import Construct
@@ -44,6 +45,7 @@ from .metrics import EndpointMetrics
 from .naming import arn_name as endpoint_arn_name
 from .naming import check_name, default_endpoint_name
 from .provider import RolloutProvider
+from .rollout_description import describe_rollout
 from .rules import WarningId, raise_refusals
 from .tokens import is_unresolved
 from .variants import ProductionVariant, VariantProperty, unknown_variant_refusal
@@ -92,9 +94,11 @@ class RolloutEndpoint(Construct, EndpointMetrics):
     The custom resource's properties have the names and shapes of ``AWS::SageMaker::Endpoint``.
     Booleans (``RetainAllVariantProperties``, ``RetainDeploymentConfig``) are always rendered;
     ``ExcludeRetainedVariantProperties`` and ``Tags`` are omitted when empty, and
-    ``DeploymentConfig`` is omitted with ``reuse_last_deployment_config``. Two properties are
-    this library's own: ``AdoptExisting: "true"`` (only with ``adopt_existing_endpoint``) and
-    ``RemovalPolicy: "Retain"`` (only with ``RemovalPolicy.RETAIN``). The handler returns the
+    ``DeploymentConfig`` is omitted with ``reuse_last_deployment_config``. Three properties are
+    this library's own: ``Rollout``, what the deployment deploys in words for ``cdk diff``
+    (``canary 25% / bake 10 min / config <digest>``: rollout_description.py), ``AdoptExisting:
+    "true"`` (only with ``adopt_existing_endpoint``) and ``RemovalPolicy: "Retain"`` (only with
+    ``RemovalPolicy.RETAIN``). The handler returns the
     attributes ``EndpointName``, ``EndpointArn`` and ``EndpointConfigName``.
 
     Example::
@@ -242,6 +246,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         properties = self._render_properties(
             deployment_config=deployment_config,
+            rollout=describe_rollout(self.cfn_endpoint_config, variants + shadow_variants,
+                                     deployment_config),
             adopt_existing_endpoint=adopt_existing_endpoint,
             removal_policy=rendered_removal_policy,
             tags=tags,
@@ -297,6 +303,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         self,
         *,
         deployment_config: dict[str, Any] | None,
+        rollout: str,
         adopt_existing_endpoint: bool,
         removal_policy: str | None,
         tags: Mapping[str, str] | None,
@@ -308,6 +315,9 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             # Autoscaling attached after construction overrides it (auto_scale_instance_count).
             "RetainAllVariantProperties": self._rendered_retain,
             "RetainDeploymentConfig": self._reuse_last_deployment_config,
+            # What the deployment deploys, for cdk diff (rollout_description.py; ignored by the
+            # handler).
+            ROLLOUT_PROPERTY: rollout,
         }
         if adopt_existing_endpoint:
             properties[ADOPT_EXISTING_PROPERTY] = "true"

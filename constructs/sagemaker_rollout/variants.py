@@ -204,6 +204,7 @@ class ProductionVariant:
         memory_size: Size | None = None,
         max_concurrency: int | None = None,
         provisioned_concurrency: int | None = None,
+        model: ModelSource | None = None,
     ) -> None:
         """Use ``ProductionVariant.instances`` or ``ProductionVariant.serverless`` instead."""
         raise_refusals(
@@ -219,6 +220,8 @@ class ProductionVariant:
         self.memory_size = memory_size
         self.max_concurrency = max_concurrency
         self.provisioned_concurrency = provisioned_concurrency
+        #: The model construct given as ``model`` (None: given by ``model_name``).
+        self.model = model
 
     @staticmethod
     def instances(
@@ -265,6 +268,7 @@ class ProductionVariant:
             initial_variant_weight=initial_variant_weight,
             instance_type=instance_type,
             initial_instance_count=initial_instance_count,
+            model=model,
         )
 
     @staticmethod
@@ -316,6 +320,7 @@ class ProductionVariant:
             memory_size=memory_size,
             max_concurrency=max_concurrency,
             provisioned_concurrency=provisioned_concurrency,
+            model=model,
         )
 
     @property

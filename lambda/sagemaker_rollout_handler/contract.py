@@ -33,6 +33,9 @@ RESOURCE_NAME_PREFIX: Final = "sagemaker-rollout-"
 #: handler reads them. RemovalPolicy is "Delete" (the default, never rendered) or "Retain".
 ADOPT_EXISTING_PROPERTY: Final = "AdoptExisting"
 REMOVAL_POLICY_PROPERTY: Final = "RemovalPolicy"
+#: What the next deployment deploys, in words (`canary 25% / bake 10 min / config <digest>`), for
+#: a reader of `cdk diff`: the handler accepts it and ignores it.
+ROLLOUT_PROPERTY: Final = "Rollout"
 REMOVAL_POLICY_DELETE: Final = "Delete"
 REMOVAL_POLICY_RETAIN: Final = "Retain"
 

@@ -19,14 +19,17 @@ from typing import Any
 import botocore.session
 from botocore.model import OperationModel, Shape
 
+from .contract import ROLLOUT_PROPERTY
+
 # Properties CloudFormation adds to every custom resource; not ours to interpret.
 _CLOUDFORMATION_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
 _UPDATE_ONLY = ("RetainAllVariantProperties", "ExcludeRetainedVariantProperties",
                 "RetainDeploymentConfig")
 _CREATE_ONLY = ("Tags",)
 _COMMON = ("EndpointName", "EndpointConfigName", "DeploymentConfig")
-#: Ours, not SageMaker's: take over an endpoint that exists; keep the endpoint on Delete.
-_ROLLOUT_OPTIONS = ("AdoptExisting", "RemovalPolicy")
+#: Ours, not SageMaker's: take over an endpoint that exists; keep the endpoint on Delete; what
+#: the deployment deploys, in words for `cdk diff` (ignored).
+_ROLLOUT_OPTIONS = ("AdoptExisting", "RemovalPolicy", ROLLOUT_PROPERTY)
 KNOWN_PROPERTIES = frozenset((*_COMMON, *_UPDATE_ONLY, *_CREATE_ONLY, *_ROLLOUT_OPTIONS))
 
 #: AWS::CloudFormation::CustomResource ServiceTimeout: 1..3600 s, default 3600.

@@ -75,14 +75,30 @@ def handler_logs(harness: Harness) -> LogCapture:
     return harness.logs
 
 
+def provider_factory(harness: Harness, sagemaker_client: Any, clock: VirtualClock) -> Any:
+    """Builds one container of the real provider function (lambda/sagemaker_rollout_handler),
+    its clients on the emulator and moto, its clock the test's."""
+    from sagemaker_rollout_handler.index import build_resource
+    from sagemaker_rollout_handler.wakes import WakeTarget
+
+    target = WakeTarget(harness.schedule_group, harness.scheduler_role, harness.function_arn)
+
+    def build() -> Any:
+        with _preserved_logging():
+            return build_resource(sagemaker_client=sagemaker_client,
+                                  scheduler_client=harness.scheduler_client,
+                                  events_client=harness.events_client,
+                                  lambda_client=harness.lambda_client, wake_target=target,
+                                  clock=clock)
+
+    return build
+
+
 @pytest.fixture
 def stack(harness: Harness, emulator: SageMakerEmulator, sagemaker_client: Any,
           clock: VirtualClock) -> CloudFormationStack:
-    """The real handler (lambda/sagemaker_rollout_handler) behind a CloudFormation stack."""
-    from sagemaker_rollout_handler.index import build_resource
-
-    with _preserved_logging():
-        resource = build_resource(sagemaker_client=sagemaker_client,
-                                  events_client=harness.events_client,
-                                  lambda_client=harness.lambda_client, clock=clock)
-    return harness.stack(resource)
+    """The real handler (lambda/sagemaker_rollout_handler) behind a CloudFormation stack, woken
+    by the emulator's SageMaker events and its own schedules."""
+    harness.cloud.connect(emulator)
+    factory = provider_factory(harness, sagemaker_client, clock)
+    return harness.stack(factory(), factory=factory)

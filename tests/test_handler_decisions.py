@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sagemaker_rollout_handler.decisions import (
+    LAGGING_READ_GRACE,
     Call,
     Fail,
     Finish,
@@ -43,9 +44,32 @@ def test_in_service_on_the_old_config_after_our_call_is_a_rollback_not_a_success
 
 
 def test_rollback_with_an_empty_failure_reason_is_still_a_failure() -> None:
-    step = decide(DEPLOY_B, serving("cfg-a"), ISSUED)
+    seen = Progress(issued=True, issued_at=0.0, seen_in_flight=True)
+    step = decide(DEPLOY_B, serving("cfg-a"), seen, now=10.0)
     assert isinstance(step, Fail)
     assert "no FailureReason given" in step.reason
+
+
+def test_in_service_on_the_old_config_right_after_our_call_is_looked_at_again() -> None:
+    # A read that lags UpdateEndpoint (eventual consistency): not a rollback yet.
+    just_called = Progress(issued=True, issued_at=1000.0)
+    step = decide(DEPLOY_B, serving("cfg-a"), just_called, now=1000.0 + LAGGING_READ_GRACE - 1)
+    assert isinstance(step, Wait)
+    assert "lag" in step.why
+
+
+def test_a_lagging_read_is_believed_after_the_grace_period_saying_what_was_seen() -> None:
+    just_called = Progress(issued=True, issued_at=1000.0)
+    step = decide(DEPLOY_B, serving("cfg-a"), just_called, now=1000.0 + LAGGING_READ_GRACE)
+    assert isinstance(step, Fail)
+    for part in ('"cfg-a"', '"cfg-b"', "no FailureReason", "never seen in flight"):
+        assert part in step.reason
+
+
+def test_a_failure_reason_is_a_rollback_at_once_even_before_the_deployment_was_seen() -> None:
+    just_called = Progress(issued=True, issued_at=1000.0)
+    step = decide(DEPLOY_B, serving("cfg-a", reason="capacity"), just_called, now=1001.0)
+    assert isinstance(step, Fail)
 
 
 def test_rolling_back_is_waited_for_not_taken_as_the_end() -> None:

@@ -1,33 +1,44 @@
-"""The response body always fits CloudFormation's 4096 bytes and keeps what a person needs."""
+"""The answer: it fits CloudFormation's 4096 bytes, keeps what a person needs, and gets there."""
 
 from __future__ import annotations
 
 import json
 from unittest import mock
 
-import pytest
 from botocore.exceptions import ClientError
-from cfn_harness.sleeps import preserved_logging
-from sagemaker_rollout_handler.resource import (
-    RESPONSE_LIMIT,
-    RolloutResource,
-    _fit,
-    not_created_id,
-)
+from sagemaker_rollout_handler.contract import RESPONSE_MARGIN_SECONDS
+from sagemaker_rollout_handler.resource import not_created_id
+from sagemaker_rollout_handler.response import RESPONSE_LIMIT, fit
+from sagemaker_rollout_handler.wakes import Wakes, WakeTarget
+
+TARGET = WakeTarget("group", "arn:aws:iam::123456789012:role/r", "arn:aws:lambda:::function:f")
 
 
-def test_a_long_reason_is_cut_in_the_middle_keeping_the_endpoint_name_and_the_advice() -> None:
+def test_a_long_reason_is_cut_keeping_the_endpoint_name() -> None:
     reason = 'Endpoint "ep-1": ' + "x" * 9000 + " deploy again."
     body = {"Status": "FAILED", "Reason": reason, "Data": {"a": "b"}, "PhysicalResourceId": "ep"}
-    _fit(body)
+    fit(body)
     assert len(json.dumps(body).encode()) <= RESPONSE_LIMIT
     assert body["Reason"].startswith('Endpoint "ep-1": ')
-    assert body["Reason"].endswith("deploy again.")
+    assert body["Reason"].endswith("[...]")
+
+
+def test_a_long_non_ascii_failure_reason_keeps_its_head_and_sagemakers_words() -> None:
+    # Issue 17.7: the old _fit measured JSON bytes but cut characters; "é" is 6 bytes of JSON
+    # (\u00e9), so the Reason was halved until nothing but " [...] " was left.
+    said = "Le conteneur principal n'a pas réussi le contrôle de santé. " * 60
+    reason = f'Endpoint "ep-1": SageMaker rolled back EndpointConfig "cfg-b". SageMaker said: "{said}"'
+    body = {"Status": "FAILED", "Reason": reason, "Data": {}, "PhysicalResourceId": "ep-1"}
+    fit(body)
+    assert len(json.dumps(body).encode()) <= RESPONSE_LIMIT
+    assert body["Reason"].startswith('Endpoint "ep-1": SageMaker rolled back EndpointConfig "cfg-b"')
+    assert "réussi le contrôle" in body["Reason"]
+    assert len(body["Reason"]) > 400
 
 
 def test_a_short_reason_is_untouched() -> None:
     body = {"Status": "FAILED", "Reason": "short", "Data": {}, "PhysicalResourceId": "ep"}
-    _fit(body)
+    fit(body)
     assert body["Reason"] == "short"
 
 
@@ -37,31 +48,22 @@ def test_the_not_created_marker_can_never_be_an_endpoint_name() -> None:
 
 def test_the_handler_gives_up_exactly_where_the_construct_time_budget_expects() -> None:
     from sagemaker_rollout.time_budget import HANDLER_RESPONSE_MARGIN_SECONDS
-    from sagemaker_rollout_handler.index import RESPONSE_MARGIN
 
-    assert RESPONSE_MARGIN == HANDLER_RESPONSE_MARGIN_SECONDS
-
-
-def _finished_poll(lambda_client: object, monkeypatch: pytest.MonkeyPatch) -> RolloutResource:
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    with preserved_logging():  # crhelper sets up JSON logging on the root logger
-        resource = RolloutResource(events_client=mock.MagicMock(), lambda_client=lambda_client)
-    resource._event = {"CrHelperPoll": True, "CrHelperPermission": "Statement1",
-                       "CrHelperRule": "arn:aws:events:us-east-1:1:rule/sagemaker-rollout-x"}
-    resource._context = mock.MagicMock(function_name="provider")
-    resource.PhysicalResourceId = "ep"
-    resource.Status = "SUCCESS"
-    resource._polling_init(resource._event)
-    return resource
+    assert RESPONSE_MARGIN_SECONDS == HANDLER_RESPONSE_MARGIN_SECONDS
 
 
-def test_of_two_polls_finishing_at_once_only_the_one_that_removed_the_permission_answers(
-    monkeypatch: pytest.MonkeyPatch,
+def test_of_two_invocations_finishing_at_once_only_the_one_that_deleted_the_schedule_answers(
 ) -> None:
     gone = ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no"}},
-                       "RemovePermission")
-    loser = _finished_poll(mock.MagicMock(remove_permission=mock.MagicMock(side_effect=gone)),
-                           monkeypatch)
-    winner = _finished_poll(mock.MagicMock(), monkeypatch)
-    assert loser._send_response is False
-    assert winner._send_response is True
+                       "DeleteSchedule")
+    winner = Wakes(mock.MagicMock(), TARGET)
+    loser = Wakes(mock.MagicMock(delete_schedule=mock.MagicMock(side_effect=gone)), TARGET)
+    assert winner.claim("s") is True
+    assert loser.claim("s") is False
+
+
+def test_a_wake_moved_after_the_answer_does_not_come_back() -> None:
+    gone = ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no"}},
+                       "UpdateSchedule")
+    wakes = Wakes(mock.MagicMock(update_schedule=mock.MagicMock(side_effect=gone)), TARGET)
+    assert wakes.rearm("s", 0.0, "{}") is False

@@ -1,24 +1,30 @@
-"""When the handler looks at the endpoint next: closely only where the end can be near."""
+"""When a waiting request looks and wakes: a pure function of its state (schedule.py)."""
 
 from __future__ import annotations
 
-from sagemaker_rollout_handler.decisions import Observation, Phase
-from sagemaker_rollout_handler.schedule import (
-    CREATING_INTERVAL,
-    DENSE_INTERVAL,
-    SPARSE_INTERVAL,
-    bake_lengths,
-    seconds_until_next_check,
-)
+import math
+from dataclasses import replace
 
+from sagemaker_rollout_handler.decisions import Progress
+from sagemaker_rollout_handler.schedule import (
+    DELETE_INTERVAL,
+    FIRST_CHECK,
+    SAFETY_INTERVAL,
+    SCHEDULER_PRECISION,
+    WATCH_SECONDS,
+    bake_lengths,
+    events_lost,
+    next_safety_wake,
+    plan_wake,
+)
+from sagemaker_rollout_handler.state import WaitState
+
+START = 1_767_225_600.0
+STATE = WaitState(target_id="ep", creates=False, deadline=START + 3510, started=START,
+                  progress=Progress(issued=True, issued_at=START))
 CANARY = {"BlueGreenUpdatePolicy": {
     "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 600},
     "TerminationWaitInSeconds": 300}}
-
-
-def updating(*statuses: str, start: float = 1000.0) -> Observation:
-    return Observation(status="Updating", config_name="a", pending_config_name="b",
-                       phases=tuple(Phase(f"v{i}", s, "", start) for i, s in enumerate(statuses)))
 
 
 def test_bake_lengths_are_the_deployment_configs_waits_shortest_first() -> None:
@@ -27,37 +33,54 @@ def test_bake_lengths_are_the_deployment_configs_waits_shortest_first() -> None:
     assert bake_lengths(None) == ()
 
 
-def test_a_bake_is_not_looked_at_again_before_its_earliest_end() -> None:
-    assert seconds_until_next_check(updating("Baking"), (300, 600), now=1010.0) == 290.0
+def test_the_first_safety_wake_checks_that_events_flow_then_they_are_trusted() -> None:
+    assert next_safety_wake(STATE, START + 1, deleting=False) == START + FIRST_CHECK
+    seen = replace(STATE, events_seen=1)
+    assert next_safety_wake(seen, START + 100, deleting=False) == START + 100 + SAFETY_INTERVAL
 
 
-def test_terminating_the_old_fleet_is_watched_closely() -> None:
-    assert seconds_until_next_check(updating("Deleting"), (300,), now=1010.0) == DENSE_INTERVAL
+def test_a_delete_wakes_every_minute_since_no_event_says_an_endpoint_is_gone() -> None:
+    seen = replace(STATE, events_seen=3)
+    assert next_safety_wake(seen, START, deleting=True) == START + DELETE_INTERVAL
 
 
-def test_rolling_back_is_watched_closely() -> None:
-    observed = Observation(status="RollingBack", config_name="a")
-    assert seconds_until_next_check(observed, (300,), now=1010.0) == DENSE_INTERVAL
+def test_no_wake_is_ever_later_than_the_deadline() -> None:
+    seen = replace(STATE, events_seen=1)
+    assert next_safety_wake(seen, STATE.deadline - 10, deleting=False) == STATE.deadline
 
 
-def test_provisioning_is_looked_at_once_per_polling_round() -> None:
-    assert seconds_until_next_check(updating("Creating"), (300,), now=1010.0) == SPARSE_INTERVAL
+def test_events_are_lost_when_none_came_after_our_call_or_a_look_saw_an_unannounced_change(
+) -> None:
+    assert events_lost(STATE, START + FIRST_CHECK, changed=False, by_event=False)
+    assert not events_lost(replace(STATE, events_seen=1), START + 600, changed=False,
+                           by_event=False)
+    assert events_lost(replace(STATE, events_seen=1), START + 600, changed=True, by_event=False)
+    assert not events_lost(STATE, START + 600, changed=True, by_event=True)
 
 
-def test_a_mixed_state_of_variants_is_not_skipped_over() -> None:
-    assert seconds_until_next_check(updating("Baking", "Creating"), (300,), now=1010.0) == (
-        SPARSE_INTERVAL)
+def test_silence_is_no_loss_when_we_changed_nothing() -> None:
+    # An update waiting for a maintenance window made no call: no event is due.
+    waiting = replace(STATE, progress=Progress())
+    assert not events_lost(waiting, START + 600, changed=False, by_event=False)
 
 
-def test_an_endpoint_being_created_is_looked_at_steadily() -> None:
-    observed = Observation(status="Creating", config_name="a")
-    assert seconds_until_next_check(observed, (), now=0.0) == CREATING_INTERVAL
+def test_a_degraded_watch_hands_over_to_a_successor_armed_to_fire_before_it_ends() -> None:
+    degraded = replace(STATE, degraded=True, watch_until=START + 95)
+    plan = plan_wake(degraded, START + 20, deleting=False, budget_end=START + 400)
+    assert plan.first_look == START + 95  # where the predecessor stops looking
+    assert plan.watch_until == START + 95 + WATCH_SECONDS
+    # Scheduler fires within a minute after the time given: still before the watch ends.
+    assert plan.wake_at + SCHEDULER_PRECISION <= plan.watch_until
+    assert plan.wake_at == math.floor(plan.watch_until / 60) * 60 - 60
 
 
-def test_a_bake_past_its_shortest_length_is_looked_at_again_at_its_next_possible_end() -> None:
-    # A 600 s canary bake, 400 s in: not the 300 s termination wait, so the next end is at 600 s.
-    assert seconds_until_next_check(updating("Baking"), (300, 600), now=1400.0) == 200.0
+def test_a_degraded_watch_never_outlasts_the_lambda_time_it_has() -> None:
+    degraded = replace(STATE, degraded=True, watch_until=START)
+    plan = plan_wake(degraded, START, deleting=False, budget_end=START + 60)
+    assert plan.watch_until == START + 60
 
 
-def test_a_bake_past_every_declared_length_is_looked_at_once_per_polling_round() -> None:
-    assert seconds_until_next_check(updating("Baking"), (300,), now=1400.0) == SPARSE_INTERVAL
+def test_a_trusting_wake_looks_once() -> None:
+    plan = plan_wake(replace(STATE, events_seen=2), START + 500, deleting=False,
+                     budget_end=START + 800)
+    assert plan.first_look == plan.watch_until == START + 500

@@ -170,7 +170,7 @@ def test_cloudformation_rollback_after_a_sagemaker_rollback_needs_no_second_upda
     assert describe(sagemaker_client) == ("InService", CONFIG_A)
     assert emulator.calls_to("UpdateEndpoint") == 1  # SageMaker had rolled back already
     assert len(response.invocations) == 1
-    assert not response.rules  # answered in the first invocation: no polling rule
+    assert not response.schedules  # answered in the first invocation: no schedule
     # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS deletes the failed config B.
     sagemaker_client.delete_endpoint_config(EndpointConfigName=CONFIG_B)
     assert_clean(emulator)
@@ -224,7 +224,7 @@ def test_delete_of_an_endpoint_that_does_not_exist_answers_success_at_once(
     assert response.status == "SUCCESS", response.reason
     assert emulator.calls_to("DeleteEndpoint") == 0
     assert len(response.invocations) == 1
-    assert not response.rules
+    assert not response.schedules
     assert_clean(emulator)
 
 

@@ -8,7 +8,8 @@ aws_cdk: both sides import this module.
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, Final
 
 #: AWS::CloudFormation::CustomResource ServiceTimeout: 1..3600 s, default 3600
 #: (CloudFormation docs, "AWS::CloudFormation::CustomResource").
@@ -47,3 +48,64 @@ REQUEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "request"
 #: SageMaker allows 50 tags per resource (botocore model, TagList); the request tag is one of them.
 MAX_ENDPOINT_TAGS: Final = 50
 MAX_USER_TAGS: Final = MAX_ENDPOINT_TAGS - 1
+
+# --- the wait engine (issue 11): how a request's wait is carried between invocations ----------
+
+#: The provider function's timeout. An invocation watching like a poller (events lost) runs up
+#: to about 270 s (``schedule.WATCH_SECONDS`` plus the wait for its predecessor's end).
+FUNCTION_TIMEOUT_SECONDS: Final = 360
+
+#: The version of the typed wait state (``state.WaitState``). Version 1 was crhelper's polling
+#: (the state under ``LEGACY_STATE_KEY`` in an event delivered by a ``sagemaker-rollout-*``
+#: EventBridge rule); a handler of this version still finishes such a wait.
+STATE_VERSION: Final = 2
+LEGACY_STATE_KEY: Final = "SageMakerRolloutState"
+
+#: The key of the payload an EventBridge Scheduler wake delivers (the schedule's Target.Input).
+WAKE_KEY: Final = "SageMakerRolloutWake"
+
+#: Environment variables of the provider function, set by the construct: the schedule group the
+#: stack owns, and the role EventBridge Scheduler assumes to invoke the function.
+SCHEDULE_GROUP_ENV: Final = "SAGEMAKER_ROLLOUT_SCHEDULE_GROUP"
+SCHEDULER_ROLE_ENV: Final = "SAGEMAKER_ROLLOUT_SCHEDULER_ROLE_ARN"
+
+#: Schedule names: ``<prefix><16 hex of the endpoint name><-><16 hex of the request>``, 51
+#: characters (Scheduler allows 64); the endpoint part lets an event find its waits by prefix.
+SCHEDULE_NAME_PREFIX: Final = RESOURCE_NAME_PREFIX
+
+#: SageMaker's events on the default bus (SageMaker developer guide,
+#: "automating-sagemaker-with-eventbridge").
+SAGEMAKER_EVENT_SOURCE: Final = "aws.sagemaker"
+SAGEMAKER_EVENT_DETAIL_TYPES: Final = (
+    "SageMaker Endpoint State Change",
+    "SageMaker Endpoint Deployment State Change",
+)
+
+#: EventBridge quota "Event pattern size": 2,048 characters by default (EventBridge quotas page;
+#: adjustable to 4,096). A stack's rule lists its endpoints' ARNs while they fit, else it matches
+#: every SageMaker endpoint event of the account and Region and the handler filters.
+EVENT_PATTERN_LIMIT: Final = 2048
+
+#: The most a wake's payload may be. Scheduler's model gives Target.Input no maximum
+#: (botocore's scheduler model: min 1); *unverified*: we hold it to EventBridge's target Input
+#: limit of 8,192 characters (custom-resources-and-crhelper.md).
+WAKE_INPUT_LIMIT: Final = 8192
+
+#: How long a real presigned ResponseURL can be: 1-1.5 KB (issue 17.1); measured at its longest.
+RESPONSE_URL_LENGTH: Final = 1536
+
+#: What the rest of a carried CloudFormation request may use besides the ResponseURL and the
+#: request's ids: the construct refuses, at synth, properties whose JSON is larger.
+CARRIED_PROPERTIES_LIMIT: Final = WAKE_INPUT_LIMIT - RESPONSE_URL_LENGTH - 2048
+
+
+def sagemaker_event_pattern(endpoint_arns: Sequence[str] | None) -> dict[str, Any]:
+    """The stack's one EventBridge rule: SageMaker's endpoint events, of the given endpoints when
+    named (``resources`` holds the endpoint's ARN), else of every endpoint."""
+    pattern: dict[str, Any] = {
+        "source": [SAGEMAKER_EVENT_SOURCE],
+        "detail-type": list(SAGEMAKER_EVENT_DETAIL_TYPES),
+    }
+    if endpoint_arns:
+        pattern["resources"] = sorted(set(endpoint_arns))
+    return pattern

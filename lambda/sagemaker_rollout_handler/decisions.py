@@ -76,6 +76,17 @@ class Progress:
     last_phase: str | None = None
     #: The endpoint was created or claimed by this very resource (its request tag says so).
     owned: bool = False
+    #: When our UpdateEndpoint was accepted (epoch seconds; None: not this invocation's record).
+    issued_at: float | None = None
+    #: Our deployment was seen in flight (Updating / RollingBack, or on its way) after the call.
+    seen_in_flight: bool = False
+
+
+#: A read right after UpdateEndpoint may still show the old InService view (eventual
+#: consistency, *unverified* for SageMaker: waiting-at-scale.md). Such a read, with no
+#: FailureReason and before the deployment was ever seen in flight, is looked at again for this
+#: long before it is believed.
+LAGGING_READ_GRACE = 120.0
 
 
 @dataclass(frozen=True)
@@ -107,64 +118,95 @@ def decide(
     progress: Progress,
     *,
     config_exists: bool = True,
+    now: float = 0.0,
 ) -> Step:
     """The next step towards `goal`. `config_exists` tells whether the goal's EndpointConfig
-    exists (the caller looks it up when the goal is a config)."""
-    if goal.present:
-        return _towards_config(goal, observed, progress, config_exists)
-    return _towards_absence(goal, observed, progress)
-
-
-def _towards_config(
-    goal: Goal, observed: Observation | None, progress: Progress, config_exists: bool
-) -> Step:
-    name, target = goal.endpoint_name, goal.config_name
+    exists (the caller looks it up when the goal is a config); `now` (epoch seconds) bounds the
+    grace period of a lagging read."""
+    if not goal.present:
+        return _towards_absence(goal, observed, progress)
     if not config_exists:
         return Fail(
-            f'Endpoint "{name}": EndpointConfig "{target}" does not exist (deleted outside '
-            "CloudFormation?). SageMaker cannot serve, patch or roll back to a missing config. "
-            "Recreate it (redeploy the stack with a change to the endpoint's variants) and retry."
+            f'Endpoint "{goal.endpoint_name}": EndpointConfig "{goal.config_name}" does not exist '
+            "(deleted outside CloudFormation?). SageMaker cannot serve, patch or roll back to a "
+            "missing config. Recreate it (redeploy the stack with a change to the endpoint's "
+            "variants) and retry."
         )
     if observed is None:
-        if progress.issued:
-            return Fail(
-                f'Endpoint "{name}" disappeared while deploying EndpointConfig "{target}" '
-                "(deleted outside CloudFormation?). Deploy the stack again to recreate it."
-            )
-        # Missing: created by this request, or recreated because it was deleted out of band
-        # (restoring the declared state is what lets a later update or rollback succeed).
-        return Call("create")
+        return _missing(goal, progress)
     if goal.creates and not progress.issued and not progress.owned:
         return Fail(
-            f'Endpoint "{name}" already exists (status {observed.status}, EndpointConfig '
-            f'"{observed.config_name}") and was not created by this stack. It was left untouched. '
-            "Choose another endpoint name, delete that endpoint, or adopt it."
+            f'Endpoint "{goal.endpoint_name}" already exists (status {observed.status}, '
+            f'EndpointConfig "{observed.config_name}") and was not created by this stack. It was '
+            "left untouched. Choose another endpoint name, delete that endpoint, or adopt it."
         )
-    status = observed.status
-    if status == "InService":
-        if observed.config_name == target:
-            return Finish()
-        if progress.issued:
-            return Fail(_rolled_back(goal, observed, progress))
+    if observed.status == "InService":
+        return _in_service(goal, observed, progress, now)
+    return _not_in_service(goal, observed)
+
+
+def _missing(goal: Goal, progress: Progress) -> Step:
+    if progress.issued:
+        return Fail(
+            f'Endpoint "{goal.endpoint_name}" disappeared while deploying EndpointConfig '
+            f'"{goal.config_name}" (deleted outside CloudFormation?). Deploy the stack again to '
+            "recreate it."
+        )
+    # Missing: created by this request, or recreated because it was deleted out of band
+    # (restoring the declared state is what lets a later update or rollback succeed).
+    return Call("create")
+
+
+def _in_service(goal: Goal, observed: Observation, progress: Progress, now: float) -> Step:
+    if observed.config_name == goal.config_name:
+        return Finish()
+    if not progress.issued:
         return Call("update")
+    if _may_lag(observed, progress, now):
+        return Wait(
+            f'the endpoint still reads InService on "{observed.config_name}" right after '
+            "UpdateEndpoint (a read that may lag the call); looking again"
+        )
+    return Fail(_rolled_back(goal, observed, progress))
+
+
+def _may_lag(observed: Observation, progress: Progress, now: float) -> bool:
+    """An InService-on-the-old-config read before our deployment was ever seen in flight, with
+    no FailureReason, within the grace period: not yet a rollback."""
+    return (
+        not progress.seen_in_flight
+        and not observed.failure_reason
+        and progress.issued_at is not None
+        and now - progress.issued_at < LAGGING_READ_GRACE
+    )
+
+
+def _not_in_service(goal: Goal, observed: Observation) -> Step:
+    name, target = goal.endpoint_name, goal.config_name
+    status = observed.status
     if status in IN_PROGRESS:
         if observed.pending_config_name == target:
             return Wait(f'SageMaker is deploying EndpointConfig "{target}" ({status})')
         return Wait(f"the endpoint is {status}; waiting for it to settle before deploying")
+    return Fail(_broken(name, target, observed))
+
+
+def _broken(name: str, target: str | None, observed: Observation) -> str:
+    status = observed.status
     if status == "Failed":
-        return Fail(
+        return (
             f'Endpoint "{name}" is Failed (EndpointConfig "{observed.config_name}"). SageMaker '
             f"said: {_said(observed)}. A Failed endpoint can only be deleted: fix the cause, then "
             "delete the stack (or rename the endpoint) and deploy again."
         )
     if status == "UpdateRollbackFailed":
-        return Fail(
+        return (
             f'Endpoint "{name}" is UpdateRollbackFailed: SageMaker could not roll back a '
             f'deployment and both fleets may be serving (EndpointConfig "{observed.config_name}"). '
             f"SageMaker said: {_said(observed)}. Inspect it in the SageMaker console and bring it "
             "back to InService (UpdateEndpoint to a known-good config) before deploying again."
         )
-    return Fail(
+    return (
         f'Endpoint "{name}" is {status} (EndpointConfig "{observed.config_name}"); cannot deploy '
         f'EndpointConfig "{target}". SageMaker said: {_said(observed)}.'
     )
@@ -183,6 +225,14 @@ def _towards_absence(goal: Goal, observed: Observation | None, progress: Progres
 
 
 def _rolled_back(goal: Goal, observed: Observation, progress: Progress) -> str:
+    if not progress.seen_in_flight and not observed.failure_reason:
+        return (
+            f'Endpoint "{goal.endpoint_name}": after UpdateEndpoint to EndpointConfig '
+            f'"{goal.config_name}" SageMaker kept reading InService on "{observed.config_name}" '
+            f"with no FailureReason for {LAGGING_READ_GRACE:.0f} s, and the deployment was never "
+            "seen in flight: SageMaker rolled it back at once, or never started it. Check the "
+            "endpoint's events in the SageMaker console, then deploy again."
+        )
     alarms = (
         f"Rollback alarms: {', '.join(goal.alarm_names)}. "
         if goal.alarm_names

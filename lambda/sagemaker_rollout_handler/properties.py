@@ -19,7 +19,7 @@ from typing import Any
 import botocore.session
 from botocore.model import OperationModel, Shape
 
-from .contract import ROLLOUT_PROPERTY
+from .contract import MAX_USER_TAGS, RESERVED_TAG_PREFIX, ROLLOUT_PROPERTY
 
 # Properties CloudFormation adds to every custom resource; not ours to interpret.
 _CLOUDFORMATION_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
@@ -92,6 +92,7 @@ def parse_request(properties: Mapping[str, Any]) -> RolloutRequest:
             "Property ExcludeRetainedVariantProperties is set but RetainAllVariantProperties is "
             "not true: exclusions only apply when variant properties are retained."
         )
+    _check_tags(create_params.get("Tags", []))
     rollback = update_params.get("DeploymentConfig", {}).get("AutoRollbackConfiguration", {})
     alarms = rollback.get("Alarms", [])
     removal_policy = str(properties.get("RemovalPolicy", "Delete"))
@@ -110,6 +111,19 @@ def parse_request(properties: Mapping[str, Any]) -> RolloutRequest:
         removal_policy=removal_policy,
         adopt_existing=_boolean(properties.get("AdoptExisting", False), "AdoptExisting"),
     )
+
+
+def _check_tags(tags: list[dict[str, str]]) -> None:
+    """SageMaker's 50 tags less the handler's own (contract.MAX_USER_TAGS), none under its
+    prefix: checked before any call, so that neither the Create nor a later Update fails."""
+    if len(tags) > MAX_USER_TAGS:
+        raise PropertyError(
+            f"Property Tags has {len(tags)} tags: allowed are at most {MAX_USER_TAGS} (SageMaker "
+            "allows 50 per endpoint and the provider keeps one of its own). Remove some tags.")
+    reserved = sorted(tag["Key"] for tag in tags if tag["Key"].startswith(RESERVED_TAG_PREFIX))
+    if reserved:
+        raise PropertyError(f"Property Tags uses the reserved prefix {RESERVED_TAG_PREFIX!r} "
+                            f"({', '.join(reserved)}): rename those tags.")
 
 
 def _service_timeout(value: Any) -> int:

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .clock import Clock
-from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Wait, decide
+from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Step, Wait, decide
 from .sagemaker import Endpoints, SageMakerError, is_in_progress_refusal
-from .schedule import DENSE_INTERVAL, seconds_until_next_check
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +35,8 @@ class Failed:
 class Pending:
     progress: Progress
     why: str
-    #: When the schedule wanted to look next (epoch seconds).
-    next_check_at: float
+    #: The last read (None: the endpoint does not exist, or no read succeeded).
+    observed: Observation | None = None
 
 
 Outcome = Done | Failed | Pending
@@ -50,7 +49,6 @@ class Plan:
     goal: Goal
     create_params: Mapping[str, Any]
     update_params: Mapping[str, Any]
-    bakes: tuple[int, ...]
     #: Epoch seconds after which the request gives up and answers FAILED.
     deadline: float
     #: CloudFormation's RequestId: the endpoint is tagged with it (see `RequestTag`).
@@ -86,101 +84,135 @@ class RequestTag:
         return f"{self.request_id}:{self.action}:{self.owner}"
 
 
+@dataclass(frozen=True)
+class Watch:
+    """When this invocation looks: from ``first_look`` every ``interval`` seconds until
+    ``until`` (one look when they are equal)."""
+
+    first_look: float
+    until: float
+    interval: float = 30.0
+
+
 def run(
     plan: Plan,
     progress: Progress,
     endpoints: Endpoints,
     clock: Clock,
+    watch: Watch,
     *,
-    budget_end: float,
-    check_config: bool = True,
-    resume_at: float | None = None,
     first: bool = False,
 ) -> Outcome:
-    """Move the endpoint towards the goal until done, failed, or `budget_end` (epoch seconds).
-    `check_config`: look up the goal's EndpointConfig first (once per request is enough).
-    `resume_at`: the first look is not before then (a previous loop just looked).
-    `first`: the request's first delivery (or a re-delivery of it): read the request tag."""
-    tracker = _Tracker(progress)
+    """Move the endpoint towards the goal: look (DescribeEndpoint), decide, act, as ``watch``
+    says, until done, failed, or the watch is over (Pending). ``first``: the request's first
+    invocation (or a re-delivery of it): look up the config and read the request tag."""
+    loop = _Loop(plan, endpoints, clock, progress, first)
     try:
-        return _loop(plan, tracker, endpoints, clock, budget_end, check_config, resume_at, first)
+        return loop.watch(watch)
     except SageMakerError as error:
-        return Failed(_call_failed(plan.goal, error), tracker.progress)
+        if error.transient and clock.now() < plan.deadline:
+            # Issue 17.5: throttling, 5xx and dropped connections that outlast botocore's
+            # attempts are "look again later" until the deadline.
+            return Pending(loop.progress, f"SageMaker answered {error.code}; looking again",
+                           loop.observed)
+        return Failed(_call_failed(plan.goal, error, clock.now() >= plan.deadline),
+                      loop.progress)
 
 
-@dataclass
-class _Tracker:
-    """The progress so far, readable when a call fails for good."""
+class _Loop:
+    """One invocation's looks, with what it learnt so far."""
 
-    progress: Progress
+    def __init__(self, plan: Plan, endpoints: Endpoints, clock: Clock, progress: Progress,
+                 first: bool) -> None:
+        self.plan, self.endpoints, self.clock = plan, endpoints, clock
+        self.progress = progress
+        self.first = first
+        self.observed: Observation | None = None
 
+    def watch(self, watch: Watch) -> Outcome:
+        config_exists = self._config_exists() if self.first else True
+        self.clock.sleep(watch.first_look - self.clock.now())
+        while True:
+            outcome = self.look(config_exists)
+            if not isinstance(outcome, Pending):
+                return outcome
+            now = self.clock.now()
+            if now >= self.plan.deadline:
+                step = Wait(outcome.why)
+                return Failed(_timed_out(self.plan.goal, self.observed, step), self.progress)
+            if now + watch.interval > watch.until:
+                return outcome
+            self.clock.sleep(watch.interval)
 
-def _loop(
-    plan: Plan, tracker: _Tracker, endpoints: Endpoints, clock: Clock, budget_end: float,
-    check_config: bool, resume_at: float | None, first: bool,
-) -> Outcome:
-    goal = plan.goal
-    progress = tracker.progress
-    in_a_poll = not first
-    config_exists = True
-    if check_config and goal.config_name is not None:
-        config_exists = endpoints.config_exists(goal.config_name)
-    if resume_at is not None:
-        if resume_at > budget_end:
-            return Pending(progress, "nothing can change before the next poll", resume_at)
-        clock.sleep(max(0.0, resume_at - clock.now()))
-    while True:
-        tracker.progress = progress
-        observed = endpoints.describe(goal.endpoint_name)
-        tag: RequestTag | None = None
-        if first and observed is not None:
-            tag = _read_tag(plan, observed, endpoints)
-            if not goal.present and tag is not None and tag.owner != plan.owner:
-                # A Delete for an endpoint that another resource has since claimed (adopted
-                # under a new logical id, or renamed onto): it is not ours to delete.
-                logger.info({"message": "endpoint belongs to another resource; left alone",
-                             "endpoint": goal.endpoint_name})
-                return Done({})
-            progress = _already_done(plan, tag, progress)
-        if observed is not None and observed.pending_config_name == goal.config_name:
-            # Our deployment is in flight (whoever's call started it): never deploy it twice.
-            progress = replace(progress, issued=True)
-            if observed.status == "Updating" and observed.phases:
-                progress = replace(progress, last_phase=observed.phase_summary())
-        step = decide(goal, observed, progress, config_exists=config_exists)
-        _log(goal, observed, step, progress)
-        if first and goal.present and observed is not None and not isinstance(step, Fail):
-            _claim(plan, observed, tag, endpoints)
-        first = False
-        if in_a_poll and isinstance(step, Call) and step.action != "delete":
-            superseded = _superseded(plan, observed, endpoints)
+    def _config_exists(self) -> bool:
+        goal = self.plan.goal
+        return goal.config_name is None or self.endpoints.config_exists(goal.config_name)
+
+    def look(self, config_exists: bool) -> Outcome:
+        """Look once and act on it; an accepted call is followed by another look at once."""
+        while True:
+            plan, goal = self.plan, self.plan.goal
+            observed = self.endpoints.describe(goal.endpoint_name)
+            self.observed = observed
+            tag: RequestTag | None = None
+            if self.first and observed is not None:
+                tag = _read_tag(plan, observed, self.endpoints)
+                if not goal.present and tag is not None and tag.owner != plan.owner:
+                    # A Delete for an endpoint that another resource has since claimed (adopted
+                    # under a new logical id, or renamed onto): it is not ours to delete.
+                    logger.info({"message": "endpoint belongs to another resource; left alone",
+                                 "endpoint": goal.endpoint_name})
+                    return Done({})
+                self.progress = _already_done(plan, tag, self.progress)
+            self.progress = _in_flight(goal, observed, self.progress)
+            step = decide(goal, observed, self.progress, config_exists=config_exists,
+                          now=self.clock.now())
+            _log(goal, observed, step, self.progress)
+            if self.first and goal.present and observed is not None and not isinstance(step, Fail):
+                _claim(plan, observed, tag, self.endpoints)
+            in_a_wake = not self.first
+            self.first = False
+            outcome = self._act_on(step, observed, in_a_wake)
+            if outcome is not None:
+                return outcome
+
+    def _act_on(self, step: Step, observed: Observation | None, in_a_wake: bool) -> Outcome | None:
+        """The outcome of ``step``; None when a call was accepted (look again at once)."""
+        plan = self.plan
+        if in_a_wake and isinstance(step, Call) and step.action != "delete":
+            superseded = _superseded(plan, observed, self.endpoints)
             if superseded:
-                return Failed(superseded, progress)
+                return Failed(superseded, self.progress)
         if isinstance(step, Finish):
-            return Done(_attributes(goal, observed))
+            return Done(_attributes(plan.goal, observed))
         if isinstance(step, Fail):
-            return Failed(step.reason, progress)
+            return Failed(step.reason, self.progress)
         if isinstance(step, Call):
-            outcome = _act(step, plan, endpoints, observed)
-            if isinstance(outcome, Failed):
-                return replace(outcome, progress=progress)
-            if outcome is None:
-                progress = replace(progress, issued=True,
-                                   created=progress.created or step.action == "create")
-                continue
-            step = outcome
-        now = clock.now()
-        if now >= plan.deadline:
-            return Failed(_timed_out(goal, observed, step), progress)
-        delay = min(seconds_until_next_check(observed, plan.bakes, now), plan.deadline - now)
-        if now + delay > budget_end:
-            if delay <= DENSE_INTERVAL and budget_end - now >= 1.0:
-                # Watching closely: look once more at the very end of this invocation's time,
-                # so the gap until the next poll's first look stays a few seconds.
-                clock.sleep(budget_end - now)
-                continue
-            return Pending(progress, step.why, now + delay)
-        clock.sleep(delay)
+            acted = _act(step, plan, self.endpoints, observed)
+            if isinstance(acted, Failed):
+                return replace(acted, progress=self.progress)
+            if acted is None:
+                self.progress = replace(
+                    self.progress, issued=True, created=self.progress.created or (
+                        step.action == "create"), issued_at=self.clock.now(),
+                    seen_in_flight=False)
+                return None
+            step = acted
+        return Pending(self.progress, step.why, observed)
+
+
+def _in_flight(goal: Goal, observed: Observation | None, progress: Progress) -> Progress:
+    """Record what the read shows of our deployment: in flight (whoever's call started it: never
+    deploy it twice), and its current phase (for messages)."""
+    if observed is None or not goal.present:
+        return progress
+    if observed.pending_config_name == goal.config_name:
+        progress = replace(progress, issued=True, seen_in_flight=True)
+        if observed.status == "Updating" and observed.phases:
+            progress = replace(progress, last_phase=observed.phase_summary())
+    elif progress.issued and observed.status != "InService":
+        progress = replace(progress, seen_in_flight=True)
+    return progress
 
 
 def _read_tag(plan: Plan, observed: Observation, endpoints: Endpoints) -> RequestTag | None:
@@ -306,9 +338,10 @@ def _refused(goal: Goal, error: SageMakerError) -> str:
     )
 
 
-def _call_failed(goal: Goal, error: SageMakerError) -> str:
+def _call_failed(goal: Goal, error: SageMakerError, late: bool) -> str:
+    when = " until the deadline" if late else ""
     return (
-        f'Endpoint "{goal.endpoint_name}": {error.operation} failed while working towards '
+        f'Endpoint "{goal.endpoint_name}": {error.operation} failed{when} while working towards '
         + (f'EndpointConfig "{goal.config_name}"' if goal.config_name else "its deletion")
         + f'. SageMaker said: {error.code}: "{error.message}". '
         "Check the provider function's permissions and SageMaker's quotas, then retry."

@@ -1,8 +1,11 @@
 """The thin layer over the boto3 SageMaker client: calls in, `Observation`s out.
 
-Retries of throttling and transient 5xx errors are botocore's job (standard retry mode, fact
-sheet: "ThrottlingException is retried by botocore's standard and adaptive retry modes"), so a
-transient error never becomes a FAILED answer while attempts remain.
+Retries of throttling and transient 5xx errors are botocore's job first (standard retry mode,
+fact sheet: "ThrottlingException is retried by botocore's standard and adaptive retry modes").
+What outlasts its attempts (throttling, 5xx, a dropped connection: issue 17.5) comes out as a
+`SageMakerError` marked ``transient``: the wait looks again later, until its deadline. Every
+other botocore exception (BotoCoreError) becomes a SageMakerError too, so nothing but a
+SageMakerError ever escapes a call (issue 17.3).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .decisions import Observation, Phase
 
@@ -30,18 +34,32 @@ def default_client() -> Any:
 class SageMakerError(Exception):
     """A SageMaker call that failed for good: its code and SageMaker's own words."""
 
-    def __init__(self, operation: str, code: str, message: str) -> None:
+    def __init__(self, operation: str, code: str, message: str, *, transient: bool = False
+                 ) -> None:
         super().__init__(f"{operation} failed: {code}: {message}")
         self.operation = operation
         self.code = code
         self.message = message
+        #: Worth trying again later: throttling, a 5xx, a connection that failed.
+        self.transient = transient
 
+
+#: Error codes botocore's standard mode retries as throttling or transient (botocore
+#: retries/standard.py), and HTTP statuses of server faults.
+_TRANSIENT_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException", "RequestTimeout", "RequestTimeoutException", "InternalError",
+    "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException",
+})
 
 class Endpoints:
     """DescribeEndpoint / CreateEndpoint / UpdateEndpoint / DeleteEndpoint and tags."""
 
     def __init__(self, client: Any) -> None:
-        self._client = client
+        self._client = _Guarded(client)
 
     def describe(self, name: str) -> Observation | None:
         """The endpoint's state, or None when it does not exist."""
@@ -145,7 +163,35 @@ def _is_not_found(error: ClientError, prefix: str) -> bool:
 
 def _wrap(operation: str, error: ClientError) -> SageMakerError:
     info = error.response.get("Error", {})
-    return SageMakerError(operation, str(info.get("Code", "Unknown")), str(info.get("Message", "")))
+    code = str(info.get("Code", "Unknown"))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return SageMakerError(operation, code, str(info.get("Message", "")),
+                          transient=code in _TRANSIENT_CODES or status >= 500)
+
+
+class _Guarded:
+    """The boto3 client, whose non-API exceptions (a dropped connection, a timeout: botocore's
+    BotoCoreError family) come out as SageMakerError."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(**params: Any) -> Any:
+            try:
+                return method(**params)
+            except BotoCoreError as error:
+                transient = isinstance(error, BotoConnectionError | HTTPClientError)
+                raise SageMakerError(_operation_name(name), type(error).__name__, str(error),
+                                     transient=transient) from error
+
+        return call
+
+
+def _operation_name(method: str) -> str:
+    return "".join(part.capitalize() for part in method.split("_"))
 
 
 def is_in_progress_refusal(error: SageMakerError) -> bool:

@@ -1,43 +1,94 @@
-"""When to look at the endpoint next: a pure function of what DescribeEndpoint said.
+"""When to look at the endpoint next, and when to wake: pure functions of the wait state.
 
-What a user feels is how late `cdk deploy` notices the end; what the account pays is
-DescribeEndpoint calls (they count against SageMaker's throttling) and Lambda time. So:
+SageMaker's events wake a waiting request within seconds of each change (``waiting``); the
+schedule below is the safety net for events that never come (they are best effort):
 
-- Phases after which the endpoint can be InService (or gone) next: the old fleet being terminated
-  (`Deleting`), `RollingBack`, an endpoint `Deleting` — are watched closely, every
-  `DENSE_INTERVAL` seconds.
-- A baking period has a known length (the deployment config's WaitIntervalInSeconds or
-  TerminationWaitInSeconds) and a StartTime in PendingDeploymentSummary: nothing changes before
-  the shortest of them has passed, except an alarm, which starts a rollback that itself takes
-  minutes. So a bake is looked at once per polling round until its earliest end.
-- Provisioning and traffic shifting are never the last phase of a successful deployment: once per
-  polling round (`SPARSE_INTERVAL`) is enough to see them end.
-- An endpoint being created has no phases to go by: every `CREATING_INTERVAL` seconds.
-
-The invocation decides whether a delay is slept in-process or left to the next poll (`rollout`).
+- **Trusting events** (events arrive): one look per wake, and a safety wake
+  ``SAFETY_INTERVAL`` after each invocation (the first one ``FIRST_CHECK`` after the start: it
+  checks that events flow at all). A request deleting an endpoint wakes every minute: SageMaker
+  announces no event when an endpoint is finally gone.
+- **Degraded** (no event came by the first check, or a scheduled look saw a change no event had
+  announced): the request watches like a plain 30 s poller, in process. Each invocation watches
+  ``WATCH_SECONDS`` and arms its successor for the minute before its own end (Scheduler fires
+  within the minute after the time given): the successor starts looking exactly where its
+  predecessor stopped, so the endpoint is never unwatched for more than ``POLL_INTERVAL``.
+- Nothing ever wakes later than the request's deadline.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .decisions import Observation
+from .state import WaitState
 
-#: Seconds between looks while the end may be near.
-DENSE_INTERVAL = 8.0
-#: Seconds between looks while the end cannot be near: one look per polling round.
-SPARSE_INTERVAL = 60.0
-#: Seconds between looks at an endpoint being created (no phases to go by).
-CREATING_INTERVAL = 15.0
-#: Never look more often than this.
-MIN_INTERVAL = 5.0
+#: Seconds between looks while degraded: a 30 s poller's cadence (at most 1.0x its calls).
+POLL_INTERVAL = 30.0
+#: How long one degraded invocation watches in process (5 looks).
+WATCH_SECONDS = 150.0
+#: Scheduler's precision: a one-time schedule fires within this many seconds after its time.
+SCHEDULER_PRECISION = 60.0
+#: The first safety wake after the start: by then SageMaker has announced the change we made.
+FIRST_CHECK = 60.0
+#: The safety wake while events arrive.
+SAFETY_INTERVAL = 300.0
+#: A request waiting for an endpoint to be gone (no event says so).
+DELETE_INTERVAL = 60.0
 
-_NEAR_THE_END = frozenset({"RollingBack", "Deleting"})
+
+@dataclass(frozen=True)
+class Plan:
+    """What one invocation does: look from ``first_look`` every POLL_INTERVAL until ``watch_until``
+    (a single look when equal), with the next wake armed at ``wake_at``."""
+
+    first_look: float
+    watch_until: float
+    wake_at: float
+
+
+def plan_wake(state: WaitState, now: float, *, deleting: bool, budget_end: float) -> Plan:
+    """The plan of an invocation woken by its schedule; ``budget_end``: the end of the Lambda
+    time it may use."""
+    if state.degraded:
+        first = min(max(now, state.watch_until), budget_end)
+        until = max(first, min(first + WATCH_SECONDS, state.deadline, budget_end))
+        return Plan(first, until, _successor(until))
+    return Plan(now, now, next_safety_wake(state, now, deleting=deleting))
+
+
+def next_safety_wake(state: WaitState, now: float, *, deleting: bool) -> float:
+    if deleting:
+        interval = DELETE_INTERVAL
+    elif state.events_seen == 0 and now < state.started + FIRST_CHECK:
+        interval = state.started + FIRST_CHECK - now
+    else:
+        interval = SAFETY_INTERVAL
+    return min(now + max(interval, 1.0), state.deadline)
+
+
+def _successor(until: float) -> float:
+    """Arm the successor for the minute before ``until``: it fires before ``until`` whatever
+    Scheduler's delay, and waits for it in process."""
+    return math.floor(until / SCHEDULER_PRECISION) * SCHEDULER_PRECISION - SCHEDULER_PRECISION
+
+
+def events_lost(state: WaitState, now: float, *, changed: bool, by_event: bool) -> bool:
+    """Whether a look tells that events are not arriving: none came by the first check after a
+    call of ours (SageMaker announces the change it starts), or a scheduled look saw a change
+    that no event announced."""
+    if by_event:
+        return False
+    issued_at = state.progress.issued_at
+    if state.events_seen == 0 and issued_at is not None and now >= issued_at + FIRST_CHECK:
+        return True
+    return changed
 
 
 def bake_lengths(deployment_config: Mapping[str, Any] | None) -> tuple[int, ...]:
-    """The lengths (s) of the baking periods the deployment can be in, shortest first."""
+    """The lengths (s) of the baking periods the deployment can be in, shortest first (for the
+    messages that name the phase)."""
     if not deployment_config:
         return ()
     lengths: set[int] = set()
@@ -50,31 +101,3 @@ def bake_lengths(deployment_config: Mapping[str, Any] | None) -> tuple[int, ...]
     if rolling:
         lengths.add(int(rolling.get("WaitIntervalInSeconds", 0)))
     return tuple(sorted(length for length in lengths if length > 0))
-
-
-def seconds_until_next_check(
-    observed: Observation | None, bakes: tuple[int, ...], now: float
-) -> float:
-    """How long to wait before the next DescribeEndpoint."""
-    if observed is None:
-        return DENSE_INTERVAL
-    if observed.status in _NEAR_THE_END:
-        return DENSE_INTERVAL
-    if observed.status == "Creating":
-        return CREATING_INTERVAL
-    if observed.status != "Updating":
-        return SPARSE_INTERVAL
-    phases = observed.phases
-    if not phases:
-        # No PendingDeploymentSummary to go by.
-        return CREATING_INTERVAL
-    if any(phase.status == "Deleting" for phase in phases):
-        return DENSE_INTERVAL
-    if bakes and all(phase.status == "Baking" for phase in phases):
-        # The bake ends at its start plus one of the declared lengths: look at the next of those
-        # moments still ahead (a bake is never the last phase, so no close watch after it).
-        started = max(phase.start_time for phase in phases)
-        ahead = [started + length for length in bakes if started + length > now]
-        if ahead:
-            return max(MIN_INTERVAL, min(ahead) - now)
-    return SPARSE_INTERVAL

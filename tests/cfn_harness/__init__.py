@@ -6,12 +6,15 @@ Pieces (each module's docstring says more):
 * :mod:`.events` -- CloudFormation-shaped events; every property value a string, as CloudFormation
   delivers them (``cfn_value``, ``cfn_properties``, ``build_event``).
 * :mod:`.context` -- ``LambdaContext``: remaining time counts down on the virtual clock.
-* :mod:`.moto_aws` -- ``MotoAws``: a moto server for EventBridge and Lambda (the polling rule,
-  its target, the function's permission), reset per test.
+* :mod:`.moto_aws` -- ``MotoAws``: a moto server for EventBridge, Scheduler and Lambda (the
+  stack's rule and schedule group, the function's policy; the rule and policy quotas), reset per
+  test.
 * :mod:`.response_server` -- ``ResponseServer``: HTTPS (trustme CA, ``SSL_CERT_FILE``) stand-in
   for the presigned S3 ResponseURL; records every PUT with its virtual arrival time.
+* :mod:`.cloud` -- ``Cloud``: the event loop that delivers requests, EventBridge Scheduler
+  schedules and SageMaker's events to the function, each invocation in its own thread.
 * :mod:`.driver` -- ``CloudFormationStack``: ``create`` / ``update`` / ``rollback`` / ``delete``
-  send one request, fire the polling rule every 60 virtual seconds until the answer, assert the
+  send one request and drive it to its answer (``drive`` sends several at once), asserting the
   protocol at every step, and return a ``Response``.
 * :mod:`.logs` -- ``LogCapture`` and ``assert_no_secrets``.
 * :mod:`.sleeps` -- ``virtual_sleeps`` (botocore back-off, crhelper sleeps on the virtual clock),
@@ -32,14 +35,8 @@ Typical use (see tests/conftest.py)::
 
 from .clock import Clock, VirtualClockLike
 from .context import DEFAULT_LAMBDA_TIMEOUT, LambdaContext
-from .driver import (
-    ApiCall,
-    CloudFormationStack,
-    HarnessViolation,
-    Invocation,
-    PollingRule,
-    Response,
-)
+from .cloud import Cloud, Invocation
+from .driver import ApiCall, CloudFormationStack, HarnessViolation, Response, drive
 from .events import RESOURCE_TYPE, build_event, cfn_properties, cfn_value
 from .logs import CapturedLog, LogCapture, assert_no_secrets, secrets_of_url
 from .moto_aws import MotoAws, PollingState, RuleState
@@ -62,6 +59,7 @@ __all__ = [
     "ApiCall",
     "CapturedLog",
     "Clock",
+    "Cloud",
     "CloudFormationStack",
     "Harness",
     "HarnessServers",
@@ -70,7 +68,6 @@ __all__ = [
     "LambdaContext",
     "LogCapture",
     "MotoAws",
-    "PollingRule",
     "PollingState",
     "RecordedPut",
     "Response",
@@ -82,6 +79,7 @@ __all__ = [
     "build_event",
     "cfn_properties",
     "cfn_value",
+    "drive",
     "environment",
     "preserved_logging",
     "running_servers",

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from .clock import Clock
 
-#: The provider function's timeout (seconds) the harness assumes unless told otherwise.
-DEFAULT_LAMBDA_TIMEOUT = 180.0
+#: The provider function's timeout (seconds) the harness assumes unless told otherwise: the
+#: provider's own (sagemaker_rollout_handler.contract.FUNCTION_TIMEOUT_SECONDS).
+DEFAULT_LAMBDA_TIMEOUT = 360.0
 
 
 @dataclass

@@ -1,31 +1,25 @@
-"""CloudFormation, Lambda and EventBridge around the custom resource, on virtual time.
+"""CloudFormation around the custom resource, on virtual time.
 
 :class:`CloudFormationStack` sends one CloudFormation request (Create / Update / Delete) to the
-provider and carries it through to the answer, as AWS would:
-
-1. CloudFormation invokes the function with the request event at the current virtual time.
-2. While no answer has reached the ResponseURL, the polling rule the function left in
-   EventBridge (moto) fires every 60 s counted from its creation (PutRule, observed through a
-   hook on the function's events client, else the end of the invocation that created it): the
-   clock jumps to the firing, and the function is invoked with the rule target's CURRENT Input.
-3. It stops at the first answer, and gives up (an assertion) at StackTime + ServiceTimeout.
+provider and carries it through to the answer, as AWS would: the request is delivered to the
+function by the harness's event loop (:mod:`cfn_harness.cloud`), which then delivers whatever the
+function arranged to be woken by (its EventBridge Scheduler schedules, SageMaker's events on the
+default bus), each invocation in its own thread, until the answer arrives. ``send_many`` sends
+requests of several resources at once (one stack update touching many endpoints).
 
 At every step it asserts what AWS would punish (each failure is a :class:`HarnessViolation`, an
 AssertionError, with what happened so far):
 
 * the handler never raises out of the Lambda entry point (crhelper catches everything);
-* an invocation ends with at least ``min_remaining_seconds`` of Lambda time left (crhelper's own
-  timer sends FAILED "Execution timed out" 0.5 s before the end), and within
-  ``max_real_seconds`` of real time (no real sleeping, no hang);
-* an invocation that does not answer leaves exactly one polling rule for the request: named
-  ``rule_prefix...``, ``rate(1 minute)``, ENABLED, one target (the function, with an Input), and
-  a Lambda permission for events.amazonaws.com from that rule;
-* no invocation overlaps the next firing (end <= next firing time);
-* the answer arrives before StackTime + ServiceTimeout, during an invocation, at a URL that was
-  issued, with no Content-Type (the presigned URL signs none), at most 4096 bytes, with the
-  request's StackId / RequestId / LogicalResourceId, a PhysicalResourceId of at most 1 KB, a
-  Reason when FAILED, and exactly once per RequestId (unless ``allow_multiple_responses``);
-* after the answer, no rule, target or permission of the request is left in moto.
+* an invocation ends with at least ``min_remaining_seconds`` of Lambda time left, never runs
+  into its Lambda timeout, and runs within ``max_real_seconds`` of real time (no real sleeping);
+* something will wake the function while the request is unanswered;
+* the answer arrives before StackTime + ServiceTimeout, at a URL that was issued, with no
+  Content-Type (the presigned URL signs none), at most 4096 bytes, with the request's StackId /
+  RequestId / LogicalResourceId, a PhysicalResourceId of at most 1 KB, a Reason when FAILED, and
+  exactly once per RequestId (unless ``allow_multiple_responses``);
+* after the answer, no schedule of the request, and no EventBridge rule, target or Lambda
+  permission made while it ran, is left behind.
 """
 
 from __future__ import annotations
@@ -37,15 +31,15 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from .clock import VirtualClockLike
+from .cloud import Cloud, Invocation, Kind, _request_of
 from .context import DEFAULT_LAMBDA_TIMEOUT, LambdaContext
 from .events import RESOURCE_TYPE, Json, RequestType, build_event, cfn_properties, stack_id
 from .logs import LogCapture
-from .moto_aws import MotoAws, PollingState, RuleState
+from .moto_aws import MotoAws, PollingState
 from .response_server import RecordedPut, ResponseServer
 from .sleeps import preserved_logging
 
@@ -53,39 +47,12 @@ Handler = Callable[[Json, Any], Any]
 #: CloudFormation's limit on the response body, and on a PhysicalResourceId.
 RESPONSE_LIMIT = 4096
 PHYSICAL_ID_LIMIT = 1024
-#: EventBridge's limit on a target's Input.
-TARGET_INPUT_LIMIT = 8192
 #: crhelper sends FAILED "Execution timed out" this long before the Lambda's end.
 CRHELPER_TIMER_MARGIN = 0.5
 
 
 class HarnessViolation(AssertionError):
     """The provider did something CloudFormation, Lambda or EventBridge would not accept."""
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """One Lambda invocation of the provider."""
-
-    kind: Literal["request", "poll"]
-    started_at: float  # virtual
-    ended_at: float  # virtual
-    remaining_ms: int  # Lambda time left at the end
-    real_seconds: float
-    aws_request_id: str
-    event: Json  # as delivered
-
-    @property
-    def duration(self) -> float:
-        return self.ended_at - self.started_at
-
-
-@dataclass(frozen=True)
-class PollingRule:
-    name: str
-    arn: str
-    created_at: float  # virtual time of PutRule
-    created_in: int  # index of the invocation that created it
 
 
 @dataclass(frozen=True)
@@ -116,7 +83,8 @@ class Response:
     arrived_at: float  # virtual time the (first) answer arrived
     deadline: float  # sent_at + ServiceTimeout
     invocations: tuple[Invocation, ...]
-    rules: tuple[PollingRule, ...]
+    #: The names of the schedules the function created for this request.
+    schedules: tuple[str, ...]
     puts: tuple[RecordedPut, ...]  # every answer to this RequestId (normally one)
     api_calls: tuple[ApiCall, ...] = ()
 
@@ -126,8 +94,13 @@ class Response:
 
     @property
     def polled(self) -> bool:
-        """Whether the request needed a polling rule (was not answered in the first invocation)."""
-        return bool(self.rules) or len(self.invocations) > 1
+        """Whether the request waited (was not answered in its first invocation)."""
+        return bool(self.schedules) or len(self.invocations) > 1
+
+    @property
+    def billed_seconds(self) -> float:
+        """Lambda's bill for the request's invocations: each rounded up to 1 ms."""
+        return sum(max(0.001, round(i.duration + 0.0005, 3)) for i in self.invocations)
 
     @property
     def elapsed(self) -> float:
@@ -141,23 +114,49 @@ class Response:
 
 @dataclass
 class _Run:
+    stack: CloudFormationStack
     request_type: RequestType
     event: Json
     sent_at: float
     deadline: float
     baseline: PollingState
-    invocations: list[Invocation] = field(default_factory=list)
-    rules: list[PollingRule] = field(default_factory=list)
+    first_invocation: int  # index into the cloud's invocations when the request was sent
+    properties: Json = field(default_factory=dict)
+    allow_multiple: bool = False
+    first_call: int = 0  # index into the stack's api_calls when the request was sent
 
-    def story(self) -> str:
-        lines = [f"{self.request_type} sent at t+0 (deadline t+{self.deadline - self.sent_at:.0f})"]
-        for index, inv in enumerate(self.invocations):
+    @property
+    def request_id(self) -> str:
+        return str(self.event["RequestId"])
+
+    def endpoints(self) -> set[str]:
+        names = {str(self.event["ResourceProperties"].get("EndpointName", "")).lower(),
+                 str(self.event.get("PhysicalResourceId", "")).lower()}
+        return names - {""}
+
+    def owns(self, invocation: Invocation) -> bool:
+        """Whether ``invocation`` worked for this request (its request, its schedule, or an event
+        of its endpoint while it waited)."""
+        event = invocation.event
+        if invocation.kind in ("request", "direct"):
+            return event.get("RequestId") == self.request_id
+        if invocation.kind == "schedule":
+            return _request_of(json.dumps(event)) == self.request_id
+        name = str(event.get("detail", {}).get("EndpointName", "")).lower()
+        return name in self.endpoints()
+
+    def story(self, cloud: Cloud) -> str:
+        lines = [f"{self.request_type} {self.request_id[:8]} sent at t+0 "
+                 f"(deadline t+{self.deadline - self.sent_at:.0f})"]
+        mine = [i for i in cloud.invocations[self.first_invocation:] if self.owns(i)]
+        for index, inv in enumerate(mine[:40]):
             lines.append(
                 f"  #{index} {inv.kind}: t+{inv.started_at - self.sent_at:.1f} .. "
                 f"t+{inv.ended_at - self.sent_at:.1f} ({inv.remaining_ms / 1000:.1f}s left)")
-        for rule in self.rules:
-            lines.append(f"  rule {rule.name} created at t+{rule.created_at - self.sent_at:.1f}"
-                         f" in #{rule.created_in}")
+        pending = cloud.pending_schedules()
+        for name, at in pending.items():
+            if cloud.schedule_requests.get(name) == self.request_id:
+                lines.append(f"  schedule {name} fires at t+{at - self.sent_at:.1f}")
         return "\n".join(lines)
 
 
@@ -172,24 +171,24 @@ class CloudFormationStack:
         self,
         handler: Handler,
         *,
-        clock: VirtualClockLike,
+        cloud: Cloud,
+        clock: Any,
         aws: MotoAws,
         responses: ResponseServer,
         function_name: str,
-        events_client: Any = None,
-        lambda_client: Any = None,
         logs: LogCapture | None = None,
         stack_name: str = "sagemaker-rollout-test",
+        stack_arn: str | None = None,
         logical_id: str = "EndpointRollout3F2A9C1B",
         resource_type: str = RESOURCE_TYPE,
         service_timeout: int | None = 3600,
         lambda_timeout: float = DEFAULT_LAMBDA_TIMEOUT,
         min_remaining_seconds: float = 5.0,
-        max_real_seconds: float = 20.0,
-        rule_prefix: str = "sagemaker-rollout-",
-        polling_period: float = 60.0,
+        max_real_seconds: float = 60.0,
+        api_clients: Iterable[Any] = (),
     ) -> None:
         self.handler = handler
+        self.cloud = cloud
         self.clock = clock
         self.aws = aws
         self.responses = responses
@@ -197,15 +196,14 @@ class CloudFormationStack:
         self.function_arn = aws.function_arn(function_name)
         self.logs = logs
         self.stack_name = stack_name
-        self.stack_id = stack_id(stack_name, region=aws.region, account_id=aws.account_id)
+        self.stack_id = stack_arn or stack_id(stack_name, region=aws.region,
+                                              account_id=aws.account_id)
         self.logical_id = logical_id
         self.resource_type = resource_type
         self.service_timeout = service_timeout
         self.lambda_timeout = lambda_timeout
         self.min_remaining_seconds = min_remaining_seconds
         self.max_real_seconds = max_real_seconds
-        self.rule_prefix = rule_prefix
-        self.polling_period = polling_period
         #: CloudFormation's state of the resource.
         self.physical_id: str | None = None
         self.properties: Json | None = None  # as last applied successfully (caller's form)
@@ -214,13 +212,12 @@ class CloudFormationStack:
         self.history: list[Response] = []
         #: Every ResponseURL handed out (for the log assertions).
         self.response_urls: list[str] = []
-        #: EventBridge / Lambda calls the function made (through the hooked clients).
+        #: Calls the function made through the hooked clients (EventBridge, Lambda, Scheduler).
         self.api_calls: list[ApiCall] = []
         self._multiple_allowed: set[str] = set()
         self._lock = threading.Lock()
-        for client in (events_client, lambda_client):
-            if client is not None:
-                self._hook(client)
+        for client in api_clients:
+            self._hook(client)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -274,9 +271,24 @@ class CloudFormationStack:
     ) -> Response:
         """Send one request and drive it to its answer (see the module docstring).
 
-        ``after_each(invocation)`` runs after every invocation, before the harness looks at its
-        outcome: the place to inject a fault between two polls, or to read the emulator's
-        timeline while the deployment runs."""
+        ``after_each(invocation)`` runs after every invocation of the request, before the
+        harness looks at its outcome: the place to inject a fault between two wakes."""
+        run = self.prepare(request_type, properties, old_properties=old_properties,
+                           physical_id=physical_id,
+                           allow_multiple_responses=allow_multiple_responses)
+        (response,) = drive([run], after_each=after_each)
+        return response
+
+    def prepare(
+        self,
+        request_type: RequestType,
+        properties: Mapping[str, Any],
+        *,
+        old_properties: Mapping[str, Any] | None = None,
+        physical_id: str | None = None,
+        allow_multiple_responses: bool = False,
+    ) -> _Run:
+        """A request, ready to be sent (by :func:`drive`, alone or with others)."""
         self.check_history()
         if request_type != "Create":
             physical_id = physical_id if physical_id is not None else self.physical_id
@@ -298,18 +310,12 @@ class CloudFormationStack:
         )
         now = self.clock.now()
         timeout = int(props.get("ServiceTimeout", 3600))
-        run = _Run(request_type, event, now, now + timeout,
-                   self.aws.polling_state(self.function_name))
-        calls_before = len(self.api_calls)
-        response = self._drive(run, allow_multiple_responses, after_each)
-        with self._lock:
-            calls = tuple(self.api_calls[calls_before:])
-        response = dataclasses.replace(response, api_calls=calls)
-        self._remember(response, properties, allow_multiple_responses)
-        return response
+        return _Run(self, request_type, event, now, now + timeout, PollingState((), ()),
+                    len(self.cloud.invocations), dict(properties), allow_multiple_responses,
+                    len(self.api_calls))
 
     def check_history(self) -> None:
-        """No late answer arrived for an earlier request (a stale poll answering again)."""
+        """No late answer arrived for an earlier request (a stale wake answering again)."""
         for response in self.history:
             if response.request_id in self._multiple_allowed:
                 continue
@@ -321,48 +327,9 @@ class CloudFormationStack:
                     f"{response.request_id} ({statuses}); the later ones arrived at "
                     f"{[round(p.arrived_at - response.sent_at, 1) for p in puts[1:]]} s")
 
-    # --- one request, to its answer ----------------------------------------------------------
-
-    def _drive(self, run: _Run, allow_multiple: bool,
-               after_each: Callable[[Invocation], None] | None) -> Response:
-        delivery: Json = copy.deepcopy(run.event)
-        kind: Literal["request", "poll"] = "request"
-        rule: PollingRule | None = None
-        next_firing = 0.0
-        while True:
-            invocation = self.invoke(delivery, kind, run=run)
-            if after_each is not None:
-                after_each(invocation)
-            puts = self.responses.puts(str(run.event["RequestId"]))
-            state = self.aws.polling_state(self.function_name)
-            if puts:
-                return self._answered(run, puts, state, allow_multiple)
-            rule_state = self._request_rule(run, state)
-            if rule is None or rule.name != rule_state.name:
-                rule = PollingRule(rule_state.name, rule_state.arn,
-                                   self._created_at(rule_state, invocation),
-                                   len(run.invocations) - 1)
-                run.rules.append(rule)
-                next_firing = rule.created_at + self.polling_period
-            self._check_rule(run, rule_state, state)
-            if invocation.ended_at > next_firing:
-                self._fail(run, f"invocation #{len(run.invocations) - 1} ended at "
-                           f"t+{invocation.ended_at - run.sent_at:.1f}, after the polling rule's "
-                           f"next firing at t+{next_firing - run.sent_at:.1f}: EventBridge would "
-                           "start a concurrent invocation of the same request")
-            if next_firing > run.deadline:
-                self._fail(run, "no answer before StackTime + ServiceTimeout "
-                           f"(t+{run.deadline - run.sent_at:.0f}): CloudFormation gives up; the "
-                           f"polling rule {rule.name} is still there")
-            self.clock.advance(next_firing - self.clock.now())
-            next_firing += self.polling_period
-            delivery = json.loads(rule_state.targets[0]["Input"])
-            kind = "poll"
-
-    def invoke(self, event: Json, kind: Literal["request", "poll"] = "request", *,
-               run: _Run | None = None) -> Invocation:
-        """One Lambda invocation with ``event`` at the current virtual time (in a worker thread,
-        so a hung handler fails the test instead of hanging it)."""
+    def invoke(self, event: Json, kind: Kind = "direct") -> Invocation:
+        """One Lambda invocation with ``event`` now, outside the event loop (a re-delivery a
+        test makes by hand); its sleeps move the clock at once."""
         started = self.clock.now()
         context = LambdaContext(self.clock, self.function_name, self.function_arn, started,
                                 timeout=self.lambda_timeout)
@@ -371,123 +338,74 @@ class CloudFormationStack:
         def body() -> None:
             try:
                 with preserved_logging():
-                    if self.logs is not None:
-                        with self.logs.capturing():
-                            self.handler(copy.deepcopy(event), context)
-                    else:
-                        self.handler(copy.deepcopy(event), context)
-            except BaseException as exc:
-                outcome["error"] = exc
-                outcome["traceback"] = traceback.format_exc()
+                    self.handler(copy.deepcopy(event), context)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                outcome["error"] = f"{exc!r}\n{traceback.format_exc()}"
 
         real_start = time.monotonic()
-        worker = threading.Thread(target=body, name=f"lambda-{context.aws_request_id[:8]}",
-                                  daemon=True)
+        worker = threading.Thread(target=body, name="lambda-direct", daemon=True)
         worker.start()
         worker.join(self.max_real_seconds)
-        real_seconds = time.monotonic() - real_start
         invocation = Invocation(kind, started, self.clock.now(),
-                                context.get_remaining_time_in_millis(), real_seconds,
-                                context.aws_request_id, copy.deepcopy(event))
-        run = run or _Run(event["RequestType"], event, started, started, PollingState((), ()))
-        run.invocations.append(invocation)
-        index = len(run.invocations) - 1
+                                context.get_remaining_time_in_millis(),
+                                time.monotonic() - real_start, context.aws_request_id,
+                                copy.deepcopy(event), outcome.get("error"))
         if worker.is_alive():
-            self._fail(run, f"invocation #{index} still running after {self.max_real_seconds}s "
-                       f"of real time (virtual time t+{self.clock.now() - run.sent_at:.0f}): "
-                       "hung, or sleeping for real")
-        if "error" in outcome:
-            self._fail(run, f"invocation #{index} raised out of the Lambda entry point (Lambda "
-                       f"would retry the event):\n{outcome['traceback']}")
+            raise HarnessViolation(f"a direct invocation still runs after "
+                                   f"{self.max_real_seconds}s of real time")
+        self.check_invocation(invocation)
+        self.cloud.invocations.append(invocation)
+        return invocation
+
+    def check_invocation(self, invocation: Invocation) -> None:
+        if invocation.error:
+            raise HarnessViolation("an invocation raised out of the Lambda entry point (Lambda "
+                                   f"would retry the event):\n{invocation.error}")
         left = invocation.remaining_ms / 1000
         if left < self.min_remaining_seconds:
             beyond = left <= CRHELPER_TIMER_MARGIN
-            self._fail(run, f"invocation #{index} ended with {left:.1f}s of its "
-                       f"{self.lambda_timeout:.0f}s Lambda time left (minimum "
-                       f"{self.min_remaining_seconds}s)"
-                       + (": crhelper's timer would have sent FAILED 'Execution timed out'"
-                          if beyond else ""))
-        return invocation
+            raise HarnessViolation(
+                f"an invocation ended with {left:.1f}s of its {self.lambda_timeout:.0f}s Lambda "
+                f"time left (minimum {self.min_remaining_seconds}s)"
+                + (": crhelper's timer would have sent FAILED 'Execution timed out'"
+                   if beyond else ""))
 
     # --- checks --------------------------------------------------------------------------------
 
-    def _request_rule(self, run: _Run, state: PollingState) -> RuleState:
-        new = [r for r in state.rules if run.baseline.rule(r.name) is None]
-        index = len(run.invocations) - 1
-        if not new:
-            self._fail(run, f"invocation #{index} returned without answering and left no polling "
-                       "rule: nothing will invoke the function again, CloudFormation waits "
-                       f"until its ServiceTimeout ({state.describe()})")
-        if len(new) > 1:
-            self._fail(run, f"more than one polling rule for one request: {state.describe()}")
-        return new[0]
-
-    def _check_rule(self, run: _Run, rule: RuleState, state: PollingState) -> None:
+    def answered(self, run: _Run, state: PollingState) -> Response:
+        puts = self.responses.puts(run.request_id)
+        mine = tuple(i for i in self.cloud.invocations[run.first_invocation:] if run.owns(i))
+        schedules = tuple(name for name, request in self.cloud.schedule_requests.items()
+                          if request == run.request_id)
         problems: list[str] = []
-        if not rule.name.startswith(self.rule_prefix):
-            problems.append(f"name {rule.name!r} does not start with {self.rule_prefix!r}")
-        if len(rule.name) > 64:
-            problems.append(f"name {rule.name!r} is longer than 64 characters")
-        if rule.schedule != "rate(1 minute)":
-            problems.append(f"schedule {rule.schedule!r} is not 'rate(1 minute)'")
-        if rule.state != "ENABLED":
-            problems.append(f"state {rule.state!r}")
-        if len(rule.targets) != 1:
-            problems.append(f"{len(rule.targets)} targets")
-        else:
-            target = rule.targets[0]
-            if target.get("Arn") != self.function_arn:
-                problems.append(f"target {target.get('Arn')!r} is not {self.function_arn!r}")
-            raw = target.get("Input")
-            if not isinstance(raw, str):
-                problems.append("target has no Input")
-            else:
-                if len(raw) > TARGET_INPUT_LIMIT:
-                    problems.append(f"target Input of {len(raw)} characters (EventBridge allows "
-                                    f"{TARGET_INPUT_LIMIT})")
-                try:
-                    delivered = json.loads(raw)
-                except ValueError:
-                    problems.append("target Input is not JSON")
-                else:
-                    if delivered.get("RequestId") != run.event["RequestId"]:
-                        problems.append("target Input is not this request's event")
-        grants = [s for s in state.statements_for(rule.arn)
-                  if s.get("Principal", {}).get("Service") == "events.amazonaws.com"
-                  and s.get("Action") == "lambda:InvokeFunction"]
-        if len(grants) != 1:
-            problems.append(f"{len(grants)} Lambda permission(s) for events.amazonaws.com from "
-                            "the rule (want 1)")
-        if problems:
-            self._fail(run, f"polling rule {rule.name}: " + "; ".join(problems))
-
-    def _answered(self, run: _Run, puts: list[RecordedPut], state: PollingState,
-                  allow_multiple: bool) -> Response:
-        last = run.invocations[-1]
-        first = puts[0]
-        problems: list[str] = []
-        if len(puts) > 1 and not allow_multiple:
+        if len(puts) > 1 and not run.allow_multiple:
             statuses = [p.body.get("Status") if p.body else None for p in puts]
             problems.append(f"{len(puts)} answers to one request ({statuses})")
         for put in puts:
             problems.extend(self._check_put(run, put))
-        if not last.started_at <= first.arrived_at <= last.ended_at:
-            problems.append("the answer arrived outside the invocation that sent it")
+        left = [name for name in schedules if self.aws.schedule_input(name) is not None]
+        if left:
+            problems.append(f"after the answer, schedules left in Scheduler: {left}")
         leftovers = _leftovers(run.baseline, state)
         if leftovers:
             problems.append(f"after the answer, left in moto: {leftovers}")
         if problems:
             self._fail(run, "; ".join(problems))
+        first = puts[0]
         body = first.body or {}
-        return Response(
-            request_type=run.request_type, request_id=str(run.event["RequestId"]),
+        response = Response(
+            request_type=run.request_type, request_id=run.request_id,
             event=run.event, status=str(body.get("Status")), reason=str(body.get("Reason", "")),
             physical_resource_id=str(body.get("PhysicalResourceId")),
             data=dict(body.get("Data") or {}), no_echo=bool(body.get("NoEcho", False)),
             body=body, size=first.size, sent_at=run.sent_at, arrived_at=first.arrived_at,
-            deadline=run.deadline, invocations=tuple(run.invocations), rules=tuple(run.rules),
-            puts=tuple(puts),
+            deadline=run.deadline, invocations=mine, schedules=schedules, puts=tuple(puts),
         )
+        with self._lock:
+            calls = tuple(c for c in self.api_calls[run.first_call:] if c.time <= first.arrived_at)
+        response = dataclasses.replace(response, api_calls=calls)
+        self._remember(response, run.properties, run.allow_multiple)
+        return response
 
     def _check_put(self, run: _Run, put: RecordedPut) -> list[str]:
         problems: list[str] = []
@@ -521,13 +439,7 @@ class CloudFormationStack:
         return problems
 
     def _fail(self, run: _Run, message: str) -> Any:
-        raise HarnessViolation(f"{message}\n{run.story()}")
-
-    def _created_at(self, rule: RuleState, invocation: Invocation) -> float:
-        with self._lock:
-            times = [c.time for c in self.api_calls
-                     if c.operation == "PutRule" and c.params.get("Name") == rule.name]
-        return times[-1] if times else invocation.ended_at
+        raise HarnessViolation(f"{message}\n{run.story(self.cloud)}")
 
     def _remember(self, response: Response, properties: Mapping[str, Any],
                   allow_multiple: bool) -> None:
@@ -555,6 +467,47 @@ class CloudFormationStack:
                                               copy.deepcopy(params)))
 
         client.meta.events.register(f"provide-client-params.{service}", record)
+
+
+def drive(runs: Sequence[_Run], *, after_each: Callable[[Invocation], None] | None = None
+          ) -> list[Response]:
+    """Send every request at once (as one stack update does) and drive them to their answers."""
+    cloud = runs[0].stack.cloud
+    stack = runs[0].stack
+    baseline = stack.aws.polling_state(stack.function_name)
+    for run in runs:
+        run.baseline = baseline
+        cloud.deliver("request", run.event)
+    deadline = max(run.deadline for run in runs)
+    seen = len(cloud.invocations)
+
+    def done() -> bool:
+        nonlocal seen
+        for invocation in cloud.invocations[seen:]:
+            owner = next((r for r in runs if r.owns(invocation)), runs[0])
+            owner.stack.check_invocation(invocation)
+            if after_each is not None and any(r.owns(invocation) for r in runs):
+                after_each(invocation)
+        seen = len(cloud.invocations)
+        return all(run.stack.responses.puts(run.request_id) for run in runs)
+
+    def story() -> str:
+        return "\n".join(run.story(cloud) for run in runs[:5])
+
+    logs = runs[0].stack.logs
+    try:
+        if logs is not None:
+            with logs.capturing():
+                cloud.run(done, deadline, story)
+        else:
+            cloud.run(done, deadline, story)
+    except HarnessViolation:
+        raise
+    except AssertionError as error:
+        raise HarnessViolation(str(error)) from None
+    done()
+    state = stack.aws.polling_state(stack.function_name)
+    return [run.stack.answered(run, state) for run in runs]
 
 
 def _leftovers(baseline: PollingState, state: PollingState) -> str:

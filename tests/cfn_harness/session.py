@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import VirtualClockLike
+from .cloud import Cloud
 from .driver import CloudFormationStack, Handler
 from .logs import LogCapture, assert_no_secrets
-from .moto_aws import MotoAws
+from .moto_aws import SCHEDULE_GROUP, SCHEDULER_ROLE, MotoAws
 from .response_server import ResponseServer, TlsAuthority
 from .sleeps import virtual_sleeps
 
@@ -83,9 +84,13 @@ class HarnessServers:
         self.tls.cleanup()
 
     def fresh(self, clock: VirtualClockLike, *, function_name: str = FUNCTION_NAME) -> Harness:
-        """Forget the previous test: empty moto (then the provider function again), no answers."""
+        """Forget the previous test: empty moto (then the provider function, its schedule group
+        and its rule on the default bus again), no answers."""
         self.aws.reset()
         self.aws.create_function(function_name)
+        from sagemaker_rollout_handler.contract import sagemaker_event_pattern
+
+        self.aws.install_stack(function_name, sagemaker_event_pattern(None))
         self.responses.reset(clock)
         return Harness(clock, self.aws, self.responses, function_name)
 
@@ -105,24 +110,52 @@ class Harness:
 
     def __post_init__(self) -> None:
         retries = {"retries": {"mode": "standard"}}
-        #: The clients to hand to the provider (standard retries, like boto3 in Lambda).
+        #: The clients to hand to the provider (standard retries, like boto3 in Lambda), with the
+        #: quotas moto does not enforce (MotoAws.enforce_quotas).
         self.events_client: Any = self.aws.client("events", **retries)
         self.lambda_client: Any = self.aws.client("lambda", **retries)
+        self.scheduler_client: Any = self.aws.client("scheduler", **retries)
+        self.aws.enforce_quotas(self.events_client, self.lambda_client, self.function_name)
+        #: The event loop: requests, schedules, SageMaker's events (cfn_harness.cloud).
+        self.cloud = Cloud(self.clock, self.aws, self.function_name)  # type: ignore[arg-type]
+        self.cloud.hook_scheduler(self.scheduler_client)
+        self.schedule_group = SCHEDULE_GROUP
+        self.scheduler_role = SCHEDULER_ROLE
+        self.function_arn = self.aws.function_arn(self.function_name)
 
     @contextlib.contextmanager
     def virtual_sleeps(self) -> Iterator[None]:
         with virtual_sleeps(self.clock, lambda where, s: self.sleeps.append((where, s))):
             yield
 
-    def stack(self, handler: Handler, **options: Any) -> CloudFormationStack:
-        """A stack whose custom resource is served by ``handler`` (see CloudFormationStack)."""
+    def stack(self, handler: Handler, *, factory: Any = None, **options: Any
+              ) -> CloudFormationStack:
+        """A stack whose custom resource is served by ``handler`` (see CloudFormationStack).
+        ``factory()`` builds a container of the function for each invocation running at the same
+        time as others (default: ``handler`` itself, which must then never run twice at once)."""
         stack = CloudFormationStack(
-            handler, clock=self.clock, aws=self.aws, responses=self.responses,
-            function_name=self.function_name, events_client=self.events_client,
-            lambda_client=self.lambda_client, logs=self.logs, **options,
+            handler, cloud=self.cloud, clock=self.clock, aws=self.aws, responses=self.responses,
+            function_name=self.function_name, logs=self.logs,
+            api_clients=(self.events_client, self.lambda_client, self.scheduler_client),
+            **options,
         )
+        self.cloud.serve(factory or (lambda: handler))
+        self.cloud.lambda_timeout = stack.lambda_timeout
         self.stacks.append(stack)
         return stack
+
+    def waiting_requests(self) -> list[str]:
+        """The RequestIds of the requests whose wait (schedule) still exists."""
+        names = set(self.aws.schedules())
+        return [request for name, request in self.cloud.schedule_requests.items()
+                if name in names]
+
+    def run_stale_waits(self, limit: float = 3600.0) -> None:
+        """Let time pass, delivering wakes and events, until no request waits any more (the
+        waits of requests CloudFormation no longer waits for end by themselves)."""
+        with self.logs.capturing():
+            self.cloud.run(lambda: not self.aws.schedules(), self.clock.now() + limit,
+                           lambda: f"still waiting: {self.waiting_requests()}")
 
     def finish(self) -> None:
         """End-of-test checks: no late second answer to any request, no secret in the logs."""

@@ -25,6 +25,10 @@ class ApiError(Exception):
         self.rule = rule
 
 
+class DroppedConnection(Exception):
+    """The server closes the connection without answering (botocore: ConnectionClosedError)."""
+
+
 def validation(message: str, rule: str) -> ApiError:
     return ApiError("ValidationException", message, rule=rule)
 

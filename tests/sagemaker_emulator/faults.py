@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from .errors import resource_limit
+from .events import EventFaults
 from .timeline import ALARM_PHASES
 
 if TYPE_CHECKING:
@@ -50,7 +51,37 @@ class InjectedError:
     applied: bool = False
 
 
-Fault = AlarmTrip | ProvisioningFailure | InjectedError
+@dataclass
+class Outage:
+    """A window of virtual time in which calls fail: ``throttle`` (ThrottlingException, HTTP 400),
+    ``unavailable`` (HTTP 503), or ``drop`` (the connection is closed with no answer: botocore's
+    ConnectionClosedError)."""
+
+    operation: str | None  # None: every operation
+    start: float
+    end: float
+    kind: Literal["throttle", "unavailable", "drop"]
+    status: str = "pending"
+    hits: int = 0
+
+
+@dataclass
+class ReadFaults:
+    """What DescribeEndpoint / DescribeEndpointConfig may get wrong (*unverified* for SageMaker;
+    the fact sheet, "DescribeEndpoint details that are not guaranteed")."""
+
+    #: PendingDeploymentSummary: ``live``; ``stale`` (frozen at the deployment's first phase); or
+    #: ``absent`` (never returned, as for endpoints that fall back from guardrails).
+    summary: Literal["live", "stale", "absent"] = "live"
+    #: For this many seconds after an UpdateEndpoint, DescribeEndpoint answers the view from before
+    #: it (InService on the old config): eventual consistency of AWS control-plane reads.
+    update_read_lag: float = 0.0
+    #: An endpoint config is "not found" for this many seconds after its creation (CreateEndpoint
+    #: API reference: "retry logic is recommended"; issue 17.2).
+    config_read_lag: float = 0.0
+
+
+Fault = AlarmTrip | ProvisioningFailure | InjectedError | Outage
 
 
 class FaultPlan:
@@ -60,7 +91,17 @@ class FaultPlan:
         self.alarms: list[AlarmTrip] = []
         self.provisioning: list[ProvisioningFailure] = []
         self.errors: list[InjectedError] = []
+        self.outages: list[Outage] = []
+        self.reads = ReadFaults()
         self.history: list[Fault] = []
+
+    def outage_at(self, operation: str, now: float) -> Outage | None:
+        for outage in self.outages:
+            if outage.start <= now < outage.end and outage.operation in (None, operation):
+                outage.hits += 1
+                outage.status = f"{outage.hits} call(s) failed"
+                return outage
+        return None
 
     def take_alarms(self, endpoint: str) -> list[AlarmTrip]:
         taken = [a for a in self.alarms if a.endpoint == endpoint]
@@ -201,6 +242,47 @@ class Faults:
                               http_status=503, times=times, rule="server-error", applied=applied)
         return self.error(operation, "InternalFailure", "An internal error occurred.",
                           http_status=500, times=times, rule="server-error", applied=applied)
+
+    def outage(
+        self, seconds: float, *, kind: Literal["throttle", "unavailable", "drop"] = "throttle",
+        operation: str | None = None, after: float = 0.0,
+    ) -> Outage:
+        """From ``after`` seconds from now, for ``seconds``, every call (of ``operation``, or of
+        all) fails with ``kind`` (see :class:`Outage`). Issue 17.5: 150 s of throttling or 120 s
+        of HTTP 503 outlast botocore's 8 attempts."""
+        with self._store.lock:
+            now = self._store.clock.now()
+            outage = Outage(operation, now + after, now + after + seconds, kind)
+            self._store.plan.outages.append(outage)
+            self._store.plan.history.append(outage)
+        return outage
+
+    def stale_summary(self) -> None:
+        """PendingDeploymentSummary stops moving: it keeps showing the deployment's first phase."""
+        with self._store.lock:
+            self._store.plan.reads.summary = "stale"
+
+    def absent_summary(self) -> None:
+        """DescribeEndpoint never returns PendingDeploymentSummary."""
+        with self._store.lock:
+            self._store.plan.reads.summary = "absent"
+
+    def lag_reads_after_update(self, seconds: float) -> None:
+        """DescribeEndpoint lags UpdateEndpoint by ``seconds`` (the old InService view)."""
+        with self._store.lock:
+            self._store.plan.reads.update_read_lag = seconds
+
+    def lag_config_reads(self, seconds: float) -> None:
+        """A config created less than ``seconds`` ago reads as missing (issue 17.2)."""
+        with self._store.lock:
+            self._store.plan.reads.config_read_lag = seconds
+
+    def events(self, **settings: object) -> EventFaults:
+        """How SageMaker's events reach the bus: ``delay``, ``jitter``, ``duplicates``,
+        ``duplicate_gap``, ``lose`` (a probability, or a predicate on the event); see
+        :mod:`.events`."""
+        with self._store.lock:
+            return self._store.events.configure(**settings)
 
     def set_system_updating(self, endpoint_name: str, seconds: float) -> None:
         """Maintenance: ``SystemUpdating`` for ``seconds``, then back to the previous status.

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from .clock import Clock
 from .errors import (
     ApiError,
+    DroppedConnection,
     Messages,
     config_exists,
     config_not_found,
@@ -26,6 +27,7 @@ from .errors import (
     endpoint_in_progress,
     endpoint_not_found,
 )
+from .events import DEPLOYMENT_CHANGE, STATE_CHANGE, EventLog, endpoint_detail
 from .faults import AlarmTrip, FaultPlan, ProvisioningFailure
 from .timeline import (
     GreenVariant,
@@ -73,6 +75,10 @@ class Endpoint:
     failure_reason: str | None = None
     last_deployment_config: Json | None = None
     timeline: Timeline | None = None
+    #: DescribeEndpoint's answer from before the last UpdateEndpoint, served until ``lag_until``
+    #: (the lagging-read fault).
+    before_update: Json | None = None
+    lag_until: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,7 @@ class Store:
         self.messages = messages
         self.behaviour = behaviour
         self.plan = FaultPlan()
+        self.events = EventLog(region, account_id, seed)
         self.configs: dict[str, EndpointConfig] = {}  # keyed by lower-cased name
         self.endpoints: dict[str, Endpoint] = {}  # keyed by lower-cased name
         self.tags: dict[str, dict[str, str]] = {}  # ARN -> tags, for every existing resource
@@ -170,6 +177,7 @@ class Store:
         with self.lock:
             now = self.refresh()
             try:
+                self._outage(operation, now)
                 injected = self.plan.take_error(operation)
                 if injected is not None and not injected.applied:
                     raise ApiError(injected.code, injected.message, status=injected.http_status,
@@ -191,6 +199,57 @@ class Store:
                 self.check_invariants(now)
             self.calls.append(Call(now, operation, copy.deepcopy(params)))
             return result
+
+    def _outage(self, operation: str, now: float) -> None:
+        outage = self.plan.outage_at(operation, now)
+        if outage is None:
+            return
+        if outage.kind == "drop":
+            raise DroppedConnection(operation)
+        if outage.kind == "unavailable":
+            raise ApiError("ServiceUnavailable", "Service is unavailable.", status=503,
+                           rule="outage")
+        raise ApiError("ThrottlingException", "Rate exceeded", rule="outage")
+
+    # --- events (events.py) ------------------------------------------------------------------
+
+    def publish_state(self, endpoint: Endpoint, status: str, at: float,
+                      detail_type: str = STATE_CHANGE, pending: Json | None = None) -> None:
+        detail = endpoint_detail(
+            name=endpoint.name, arn=endpoint.arn, config=endpoint.config_name, status=status,
+            created=endpoint.creation_time, modified=at, variants=copy.deepcopy(endpoint.variants),
+            tags=self.tags.get(endpoint.arn, {}), pending=pending)
+        self.events.publish(at, detail_type, detail, endpoint.arn)
+
+    def _publish_phases(self, endpoint: Endpoint, timeline: Timeline, upto: float) -> None:
+        """Events for the phases of ``timeline`` that began after what was published, until
+        ``upto``: a Deployment State Change per phase of an update, a State Change when the
+        endpoint's status changes between phases (*unverified*, see events.py)."""
+        previous: str | None = None
+        for phase in timeline.phases:
+            begun = timeline.published_until < phase.start <= upto
+            if begun and previous is not None and phase.endpoint_status != previous:
+                self.publish_state(endpoint, phase.endpoint_status, phase.start)
+            if begun and timeline.operation == "update" and phase.variant_status is not None:
+                self.publish_state(endpoint, phase.endpoint_status, phase.start, DEPLOYMENT_CHANGE,
+                                   self._pending(timeline, phase))
+            previous = phase.endpoint_status
+        timeline.published_until = max(timeline.published_until, upto)
+
+    def collect_events(self) -> None:
+        """Publish every event due by now (the harness calls this before it delivers)."""
+        with self.lock:
+            now = self.refresh()
+            for endpoint in self.endpoints.values():
+                if endpoint.timeline is not None:
+                    self._publish_phases(endpoint, endpoint.timeline, now)
+
+    def next_change_after(self, t: float) -> float | None:
+        """The next moment after ``t`` at which some endpoint's state changes (an event is due)."""
+        with self.lock:
+            moments = [m for e in self.endpoints.values() if e.timeline is not None
+                       if (m := e.timeline.changes_after(t)) is not None]
+            return min(moments) if moments else None
 
     @contextlib.contextmanager
     def locked_now(self) -> Iterator[float]:
@@ -240,13 +299,17 @@ class Store:
 
     def _config(self, name: str) -> EndpointConfig:
         config = self.configs.get(name.lower())
-        if config is None:
+        lag = self.plan.reads.config_read_lag
+        if config is None or self.clock.now() - config.creation_time < lag:
+            # The lag: a config created a moment ago may read as missing (issue 17.2; the
+            # CreateEndpoint API reference recommends retrying).
             raise config_not_found(self.config_arn(name))
         return config
 
     def _finish(self, endpoint: Endpoint, timeline: Timeline) -> None:
         """Apply ``timeline.outcome`` as of ``timeline.end``."""
         self.finished.append((endpoint.name.lower(), timeline))
+        self._publish_phases(endpoint, timeline, timeline.end)
         endpoint.timeline = None
         endpoint.last_modified = timeline.end
         outcome = timeline.outcome
@@ -287,6 +350,8 @@ class Store:
             endpoint.status = timeline.restore_status or "InService"
         else:  # pragma: no cover
             raise AssertionError(f"unknown outcome {outcome}")
+        if outcome != "deleted":
+            self.publish_state(endpoint, endpoint.status, timeline.end)
 
     def _new_tags(self, arn: str, tags: list[Json]) -> dict[str, str]:
         merged = dict(self.tags.get(arn, {}))
@@ -401,11 +466,15 @@ class Store:
             last_deployment_config=copy.deepcopy(params.get("DeploymentConfig")),
         )
         self.tags[arn] = tags
+        self.publish_state(self.endpoints[name.lower()], "Creating", now)
         return {"EndpointArn": arn}
 
     def describe_endpoint(self, params: Json) -> Json:
         endpoint = self._endpoint(params["EndpointName"])
         now = self.clock.now()
+        if endpoint.before_update is not None and now < endpoint.lag_until:
+            # The lagging-read fault: the view from before the UpdateEndpoint (*unverified*).
+            return copy.deepcopy(endpoint.before_update)
         out: Json = {
             "EndpointName": endpoint.name,
             "EndpointArn": endpoint.arn,
@@ -421,8 +490,11 @@ class Store:
         if endpoint.last_deployment_config is not None:
             out["LastDeploymentConfig"] = copy.deepcopy(endpoint.last_deployment_config)
         timeline = endpoint.timeline
-        if timeline is not None and timeline.operation == "update":
-            out["PendingDeploymentSummary"] = self._pending(timeline, timeline.phase_at(now))
+        summary = self.plan.reads.summary
+        if timeline is not None and timeline.operation == "update" and summary != "absent":
+            # The stale-summary fault: frozen at the deployment's first phase.
+            phase = timeline.phases[0] if summary == "stale" else timeline.phase_at(now)
+            out["PendingDeploymentSummary"] = self._pending(timeline, phase)
         return out
 
     def _pending(self, timeline: Timeline, phase: Phase | None) -> Json:
@@ -490,7 +562,11 @@ class Store:
                                                          self.rng), "deployed",
                             target_config=config.name, deployment_config=deployment, green=green)
         self._schedule_faults(endpoint, timeline)
+        if self.plan.reads.update_read_lag > 0:
+            endpoint.before_update = self.describe_endpoint({"EndpointName": endpoint.name})
+            endpoint.lag_until = now + self.plan.reads.update_read_lag
         endpoint.timeline = timeline
+        self.publish_state(endpoint, "Updating", now)
         endpoint.status = "Updating"  # Fact sheet / API reference: status becomes Updating
         endpoint.failure_reason = None  # ACK PR #7: FailureReason disappears with a new update
         endpoint.last_modified = now
@@ -611,6 +687,7 @@ class Store:
             "deleting", now, seconds, "Deleting", "Deleting the endpoint"), "deleted")
         endpoint.status = "Deleting"
         endpoint.last_modified = now
+        self.publish_state(endpoint, "Deleting", now)
         return {}
 
     def list_endpoints(self, params: Json) -> Json:

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from .clock import Clock
-from .errors import ApiError, Messages
+from .errors import ApiError, DroppedConnection, Messages
 from .faults import Faults
 from .model import Behaviour, Call, Endpoint, EndpointConfig, InvariantViolation, Store
 from .timeline import Timeline, Timings
@@ -51,6 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, result)
         except ApiError as err:
             self._answer(err.status, {"__type": err.code, "message": err.message})
+        except DroppedConnection:
+            self.close_connection = True  # no answer at all: the client sees the socket close
         except Exception as exc:  # an emulator bug: say so loudly, never hide it
             emulator.internal_errors.append(traceback.format_exc())
             self._answer(500, {"__type": "InternalFailure", "message": f"emulator bug: {exc!r}"})
@@ -192,6 +194,16 @@ class SageMakerEmulator:
     def endpoint_config(self, name: str) -> EndpointConfig | None:
         with self.store.lock:
             return self.store.configs.get(name.lower())
+
+    def collect_events(self) -> list[Any]:
+        """Publish the events due by now and return every event published so far
+        (``events.Published``: changed_at, deliver_at, event)."""
+        self.store.collect_events()
+        with self.store.lock:
+            return list(self.store.events.published)
+
+    def next_change_after(self, t: float) -> float | None:
+        return self.store.next_change_after(t)
 
     def deployment_end(self, name: str) -> float | None:
         """Virtual time at which the running operation of ``name`` ends (None if idle)."""

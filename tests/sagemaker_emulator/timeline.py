@@ -102,6 +102,8 @@ class Timeline:
     green: list[GreenVariant] = field(default_factory=list)
     restore_status: str | None = None
     cut_at: float | None = None  # when a fault ended the deployment early
+    #: Events of this operation's phases are published up to this moment (``events``).
+    published_until: float = float("-inf")
 
     @property
     def end(self) -> float:
@@ -112,6 +114,12 @@ class Timeline:
             if phase.start <= t < phase.end:
                 return phase
         return None
+
+    def changes_after(self, t: float) -> float | None:
+        """The first moment after ``t`` at which a phase starts or the operation ends."""
+        moments = [p.start for p in self.phases if p.start > t] + [self.end]
+        ahead = [m for m in moments if m > t]
+        return min(ahead) if ahead else None
 
     def find(self, kind: str, index: int | None, not_ended_before: float) -> Phase | None:
         """The first phase of ``kind`` (and ``index`` if given) that ends after the given time."""

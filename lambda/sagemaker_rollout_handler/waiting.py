@@ -1,0 +1,312 @@
+"""One invocation of a request: its start, or a wake of its wait. The crhelper function.
+
+- ``start`` (CloudFormation's request): look, act, and answer at once when nothing is left to
+  wait for; else arm the request's schedule (``wakes``) with its state and stay silent.
+- ``resume`` (a wake: the request's schedule fired, or a SageMaker event about its endpoint):
+  read the truth (DescribeEndpoint), act, and either answer (only after winning the answer lock,
+  DeleteSchedule) or store the new state and the next wake (UpdateSchedule).
+
+What to do is `rollout.run` (which calls `decisions.decide`); when to look and wake is
+`schedule`; the state is `state.WaitState`. crhelper sends whatever this function returns or
+raises, unless it set ``resource.silent``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .clock import Clock
+from .contract import WAKE_INPUT_LIMIT
+from .decisions import Goal, Observation
+from .properties import PropertyError, RolloutRequest, parse_request
+from .resource import RolloutResource, not_created_id
+from .rollout import Done, Failed, Outcome, Pending, Plan, Watch, run
+from .schedule import POLL_INTERVAL, events_lost, next_safety_wake, plan_wake
+from .state import WaitState, carried_request, fingerprint, wake_payload
+from .wakes import Wakes, schedule_name
+
+logger = logging.getLogger(__name__)
+
+#: Seconds of Lambda time always left unused (botocore retries, the response PUT).
+LAMBDA_RESERVE = 30.0
+
+
+class RolloutFailure(Exception):
+    """The request failed; str() is the reason CloudFormation shows."""
+
+
+@dataclass(frozen=True)
+class Wake:
+    """Why an invocation resumes a waiting request."""
+
+    name: str
+    state: WaitState
+    #: The schedule's current wake time (kept by an event's wake).
+    wake_at: float
+    #: The SageMaker event's time (epoch seconds), None for the schedule's own wake.
+    event_time: float | None = None
+
+
+class Waiter:
+    """The function crhelper calls for Create, Update and Delete."""
+
+    def __init__(self, resource: RolloutResource, endpoints: Any, wakes: Any, clock: Clock,
+                 response_margin: float) -> None:
+        self.resource = resource
+        self._endpoints = endpoints
+        self._wakes = wakes
+        self.clock = clock
+        self.response_margin = response_margin
+        #: Set by the entry point before crhelper runs a wake.
+        self.wake: Wake | None = None
+
+    def __call__(self, event: dict[str, Any], context: Any) -> str | None:
+        self._lambda_end = self.clock.now() + (
+            context.get_remaining_time_in_millis() / 1000 - LAMBDA_RESERVE)
+        wake, self.wake = self.wake, None
+        if wake is not None:
+            return self.resume(event, wake)
+        return self.start(event)
+
+    # -- the request's first invocation ------------------------------------------------------
+
+    def start(self, event: dict[str, Any]) -> str | None:
+        kind = event["RequestType"]
+        physical_id = physical_id_on_failure(event)
+        request = self._request(event, physical_id)
+        if request is None:
+            return physical_id
+        now = self.clock.now()
+        state = initial_state(event, request, now, self.response_margin)
+        name = schedule_name(state.target_id, event)
+        wakes: Wakes = self._wakes()
+        if wakes.read(name) is not None:
+            logger.info({"message": "request delivered again while it waits; nothing to do"})
+            self.resource.silent = True
+            return None
+        plan = make_plan(event, request, state)
+        outcome = run(plan, state.progress, self._endpoints(), self.clock, Watch(now, now),
+                      first=True)
+        made = getattr(outcome, "progress", None)
+        if kind == "Create" and made is not None and made.created:
+            self.resource.made_endpoint = state.target_id
+        self._sync_tags(event, request, state, outcome)
+        if isinstance(outcome, Pending):
+            state = replace(state, progress=outcome.progress).seen(outcome.observed,
+                                                                  self.clock.now())
+            payload = wake_payload(state, carried_request(event))
+            if len(payload) > WAKE_INPUT_LIMIT:
+                self._fail(event, state, _too_large(event, len(payload)))
+            when = next_safety_wake(state, self.clock.now(), deleting=kind == "Delete")
+            if not wakes.arm(name, when, payload):
+                logger.info({"message": "another delivery of this request armed its wait"})
+            self.resource.silent = True
+            logger.info({"message": "waiting", "endpoint": state.target_id, "why": outcome.why})
+            return None
+        return self._finish(event, state, outcome)
+
+    def _request(self, event: dict[str, Any], physical_id: str) -> RolloutRequest | None:
+        properties = event.get("ResourceProperties", {})
+        if event["RequestType"] == "Delete" and nothing_to_delete(event, properties):
+            return None
+        try:
+            return parse_request(properties)
+        except PropertyError as error:
+            if event["RequestType"] != "Delete":
+                self.resource.PhysicalResourceId = physical_id
+                raise RolloutFailure(f"{event['LogicalResourceId']}: invalid properties, "
+                                     f"nothing was changed. {error}") from None
+            # A Delete needs only the physical id: properties that never deployed (a Create
+            # that failed on them) must not make the stack's rollback fail.
+            return minimal_request(physical_id)
+
+    def _sync_tags(self, event: dict[str, Any], request: RolloutRequest, state: WaitState,
+                   outcome: Outcome) -> None:
+        """The stack's tags follow the properties in the first invocation (issue 17.1: nothing
+        of the old properties travels with a wait). An adopted endpoint gets them too (17.8)."""
+        arn = _arn_of(outcome)
+        if not arn or isinstance(outcome, Failed):
+            return
+        kind = event["RequestType"]
+        if kind == "Update" and not state.creates:
+            old = event.get("OldResourceProperties", {}).get("Tags") or []
+            before = {str(tag.get("Key")): str(tag.get("Value", "")) for tag in old}
+            if before != request.tags:
+                self._endpoints().sync_tags(arn, before, request.tags)
+        elif kind == "Create" and request.adopt_existing and request.tags:
+            self._endpoints().sync_tags(arn, {}, request.tags)
+
+    # -- a wake ------------------------------------------------------------------------------
+
+    def resume(self, event: dict[str, Any], wake: Wake) -> str | None:
+        state = wake.state
+        request = self._request(event, physical_id_on_failure(event))
+        if request is None:  # pragma: no cover - a Delete with nothing to delete never waits
+            return physical_id_on_failure(event)
+        plan = make_plan(event, request, state)
+        wakes: Wakes = self._wakes()
+        deleting = event["RequestType"] == "Delete"
+        if wake.event_time is not None:
+            state = replace(state, events_seen=state.events_seen + 1, degraded=False)
+            if wake.event_time + 1 <= state.looked_at:
+                # About a change our last look already saw (a duplicate, or a late event).
+                if state.events_seen == 1:
+                    wakes.rearm(wake.name, wake.wake_at, wake_payload(state, event))
+                self.resource.silent = True
+                return None
+            watch, wake_at = Watch(self.clock.now(), self.clock.now()), wake.wake_at
+        else:
+            step = plan_wake(state, self.clock.now(), deleting=deleting,
+                             budget_end=self._lambda_end)
+            watch = Watch(step.first_look, step.watch_until, POLL_INTERVAL)
+            wake_at = step.wake_at
+            if state.degraded:
+                # Arm the successor first: it takes over where this watch ends.
+                state = replace(state, watch_until=step.watch_until)
+                if not wakes.rearm(wake.name, wake_at, wake_payload(state, event)):
+                    return self._silent("answered by another invocation")
+        outcome = run(plan, state.progress, self._endpoints(), self.clock, watch)
+        if isinstance(outcome, Pending):
+            return self._wait_on(event, wake, state, outcome, wake_at, deleting)
+        if not wakes.claim(wake.name):
+            return self._silent("another invocation answered this request")
+        return self._finish(event, state, outcome)
+
+    def _wait_on(self, event: dict[str, Any], wake: Wake, state: WaitState, outcome: Pending,
+                 wake_at: float, deleting: bool) -> str | None:
+        now = self.clock.now()
+        changed = fingerprint(outcome.observed) != state.last_seen
+        lost = events_lost(state, now, changed=changed, by_event=wake.event_time is not None)
+        state = replace(state, progress=outcome.progress).seen(outcome.observed, now)
+        if lost and not state.degraded:
+            # Events are not arriving: watch like a poller from now on, starting here.
+            logger.info({"message": "no SageMaker event announced what was seen; polling",
+                         "endpoint": state.target_id})
+            state = replace(state, degraded=True, watch_until=now + POLL_INTERVAL)
+            return self.resume(event, replace(wake, state=state))
+        if wake.event_time is None and not state.degraded:
+            wake_at = next_safety_wake(state, now, deleting=deleting)
+        if not self._wakes().rearm(wake.name, wake_at, wake_payload(state, event)):
+            return self._silent("answered by another invocation")
+        logger.info({"message": "still waiting", "endpoint": state.target_id,
+                     "why": outcome.why})
+        self.resource.silent = True
+        return None
+
+    def _silent(self, why: str) -> str | None:
+        logger.info({"message": f"{why}; silent"})
+        self.resource.silent = True
+        return None
+
+    # -- the answer --------------------------------------------------------------------------
+
+    def _finish(self, event: dict[str, Any], state: WaitState, outcome: Outcome) -> str:
+        if isinstance(outcome, Failed):
+            self._fail(event, replace(state, progress=outcome.progress), outcome.reason)
+        assert isinstance(outcome, Done)
+        self.resource.Data.update(outcome.attributes)
+        return state.target_id
+
+    def _fail(self, event: dict[str, Any], state: WaitState, reason: str) -> None:
+        """Answer FAILED with the physical id of what was really done (issue 17.3): a Create
+        that made the endpoint answers with its name, so that CloudFormation's Delete removes
+        it; one that made nothing (or adopted an endpoint) answers with the marker."""
+        made = event["RequestType"] == "Create" and state.progress.created
+        self.resource.PhysicalResourceId = (
+            state.target_id if made else physical_id_on_failure(event))
+        raise RolloutFailure(reason)
+
+
+def _arn_of(outcome: Outcome) -> str:
+    if isinstance(outcome, Done):
+        return outcome.attributes.get("EndpointArn", "")
+    observed: Observation | None = getattr(outcome, "observed", None)
+    return observed.endpoint_arn if observed is not None else ""
+
+
+def _too_large(event: dict[str, Any], size: int) -> str:
+    return (f"{event.get('LogicalResourceId')}: the request is too large to wait for: its "
+            f"state would be {size} characters and a wake carries at most {WAKE_INPUT_LIMIT}. "
+            "Reduce the resource's properties (fewer or shorter rollback alarm names).")
+
+
+def event_time(event: dict[str, Any]) -> float:
+    """An EventBridge event's ``time`` (``2026-01-01T00:00:00Z``) in epoch seconds."""
+    moment = datetime.strptime(str(event["time"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+# -- the request ---------------------------------------------------------------------------
+
+
+def initial_state(event: dict[str, Any], request: RolloutRequest, now: float,
+                  response_margin: float) -> WaitState:
+    kind = event["RequestType"]
+    physical_id = str(event.get("PhysicalResourceId", ""))
+    # SageMaker's names are case-insensitive: a change of case only is the same endpoint, and
+    # keeps its physical id (a new one would make CloudFormation delete the endpoint in cleanup).
+    renamed = kind == "Update" and request.endpoint_name.lower() != physical_id.lower()
+    target = physical_id if kind == "Delete" or (kind == "Update" and not renamed) else (
+        request.endpoint_name)
+    creates = not request.adopt_existing and (kind == "Create" or renamed)
+    return WaitState(target_id=target, creates=creates,
+                     deadline=now + request.service_timeout - response_margin, started=now)
+
+
+def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState) -> Plan:
+    deleting = event["RequestType"] == "Delete"
+    goal = Goal(
+        endpoint_name=state.target_id,
+        config_name=None if deleting else request.endpoint_config_name,
+        creates=state.creates and not deleting,
+        alarm_names=request.alarm_names,
+    )
+    update = dict(request.update_params)
+    # Issue 17.9: a change of case only describes and updates the endpoint by its own name.
+    update["EndpointName"] = state.target_id
+    return Plan(goal=goal, create_params=request.create_params, update_params=update,
+                deadline=state.deadline, request_id=str(event.get("RequestId", "")),
+                owner=owner_of(event))
+
+
+def owner_of(event: dict[str, Any]) -> str:
+    """Which resource this is: a hash of the stack id and the logical id (tag-sized)."""
+    import hashlib
+
+    key = f"{event.get('StackId', '')}/{event.get('LogicalResourceId', '')}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def physical_id_on_failure(event: dict[str, Any]) -> str:
+    """Failed Update/Delete keep the physical id; a failed Create that made nothing gets a
+    marker, so the Delete CloudFormation sends next leaves any same-named endpoint alone."""
+    if event["RequestType"] == "Create":
+        name = str(event.get("ResourceProperties", {}).get("EndpointName", ""))
+        return not_created_id(name or event["LogicalResourceId"])
+    return str(event["PhysicalResourceId"])
+
+
+def nothing_to_delete(event: dict[str, Any], properties: dict[str, Any]) -> bool:
+    from .contract import ENDPOINT_NAME_PATTERN
+
+    physical_id = str(event.get("PhysicalResourceId", ""))
+    if not ENDPOINT_NAME_PATTERN.fullmatch(physical_id):
+        logger.info({"message": "physical id is no endpoint name; nothing was created",
+                     "physical_id": physical_id})
+        return True
+    if properties.get("RemovalPolicy") == "Retain":
+        logger.info({"message": "removal policy Retain: the endpoint is kept",
+                     "endpoint": physical_id})
+        return True
+    return False
+
+
+def minimal_request(endpoint_name: str) -> RolloutRequest:
+    params = {"EndpointName": endpoint_name, "EndpointConfigName": "unused"}
+    return RolloutRequest(endpoint_name=endpoint_name, endpoint_config_name="unused",
+                          update_params=params, create_params=params)
+
+

@@ -16,8 +16,8 @@ Per scenario (strategy x {success, alarm rollback}), one endpoint is created, th
   or back on the old one after the rollback);
 * DescribeEndpoint calls (the emulator's call log), Lambda invocations, billed Lambda seconds
   (each invocation's virtual duration rounded up to 1 ms, at least 1 ms, as Lambda bills);
-* overlapping invocations (an invocation still running when the next one starts; the harness
-  also refuses an invocation that outlives the rule's next firing).
+* invocations near the Lambda timeout (ending with less than ``NEAR_TIMEOUT`` seconds of Lambda
+  time left; the harness refuses one that runs into the timeout).
 
 On the same timelines (the emulator's, recorded), two baselines are computed exactly:
 
@@ -36,7 +36,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import itertools
 import logging
 import math
 import multiprocessing
@@ -55,7 +54,6 @@ from cfn_harness import (
     HarnessViolation,
     Invocation,
     Response,
-    preserved_logging,
     running_servers,
 )
 from sagemaker_emulator import SageMakerEmulator, Timeline, Timings, VirtualClock
@@ -153,10 +151,13 @@ def billed_seconds(invocations: Iterable[Invocation]) -> float:
     return total_ms / 1000
 
 
-def overlapping(invocations: Sequence[Invocation]) -> int:
-    """Invocations still running when the next one started."""
-    return sum(1 for earlier, later in itertools.pairwise(invocations)
-               if earlier.ended_at > later.started_at + 1e-9)
+#: An invocation that ends with less Lambda time left than this is "near the timeout".
+NEAR_TIMEOUT = 30.0
+
+
+def near_timeout(invocations: Sequence[Invocation]) -> int:
+    """Invocations that ended with less than NEAR_TIMEOUT seconds of Lambda time left."""
+    return sum(1 for invocation in invocations if invocation.remaining_ms < NEAR_TIMEOUT * 1000)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class Deployment:
     describe_calls: int
     invocations: int
     billed_seconds: float
-    overlaps: int
+    near_timeout: int
     waiter: Baseline
     crhelper: Baseline
 
@@ -268,15 +269,13 @@ class Simulator:
                 ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "model",
                                      "InitialInstanceCount": INSTANCES,
                                      "InstanceType": "ml.m5.xlarge"}])
-        from sagemaker_rollout_handler.index import build_resource
+        from rollout_support import provider_factory
 
         try:
             with harness.virtual_sleeps():
-                with preserved_logging():
-                    resource = build_resource(
-                        sagemaker_client=self.sagemaker, events_client=harness.events_client,
-                        lambda_client=harness.lambda_client, clock=clock)
-                stack = harness.stack(resource)
+                harness.cloud.connect(self.emulator)
+                factory = provider_factory(harness, self.sagemaker, clock)
+                stack = harness.stack(factory(), factory=factory)
                 self._deployments(stack, strategy, outcome, configs, rng, result)
                 self._immediates(stack, strategy, result)
                 harness.logs.clear()
@@ -359,7 +358,7 @@ class Simulator:
             describe_calls=describe_calls,
             invocations=len(response.invocations),
             billed_seconds=billed_seconds(response.invocations),
-            overlaps=overlapping(response.invocations),
+            near_timeout=near_timeout(response.invocations),
             waiter=waiter_baseline(timeline.started, timeline.end),
             crhelper=crhelper_baseline(response.sent_at, timeline.end),
         )
@@ -462,7 +461,7 @@ def aggregate(label: str, deployments: Sequence[Deployment]) -> Json:
         "describe_calls": mean(d.describe_calls for d in deployments),
         "invocations": mean(d.invocations for d in deployments),
         "billed_seconds": mean(d.billed_seconds for d in deployments),
-        "overlaps": sum(d.overlaps for d in deployments),
+        "near_timeout": sum(d.near_timeout for d in deployments),
     }
     waiter: Json = {
         "latency": distribution([d.waiter.latency for d in deployments]),
@@ -525,9 +524,9 @@ def summarise(runs: Sequence[ScenarioRun]) -> Json:
         "no_wait_requests": immediates,
         "unexpected": {run.name: run.unexpected for run in runs if run.unexpected},
         "harness_violations": {run.name: run.violations for run in runs if run.violations},
-        "overlapping_invocations": sum(d.overlaps for run in runs
-                                       for d in [*run.deployments, *run.creates])
-        + sum(1 for run in runs for v in run.violations if "concurrent invocation" in v),
+        "invocations_near_timeout": sum(d.near_timeout for run in runs
+                                        for d in [*run.deployments, *run.creates])
+        + sum(1 for run in runs for v in run.violations if "Lambda timeout" in v),
         "real_seconds": round(sum(run.real_seconds for run in runs), 1),
     }
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from cfn_harness import CloudFormationStack, Harness, HarnessServers, LogCapture, environment
-from cfn_harness import preserved_logging as _preserved_logging
+from rollout_support import provider_factory
 from sagemaker_emulator import SageMakerEmulator, VirtualClock
 
 
@@ -73,25 +73,6 @@ def handler_logs(harness: Harness) -> LogCapture:
     """Every log record of the function's invocations (as crhelper formats them for CloudWatch);
     ``handler_logs.text()``, ``cfn_harness.assert_no_secrets(handler_logs, ...)``."""
     return harness.logs
-
-
-def provider_factory(harness: Harness, sagemaker_client: Any, clock: VirtualClock) -> Any:
-    """Builds one container of the real provider function (lambda/sagemaker_rollout_handler),
-    its clients on the emulator and moto, its clock the test's."""
-    from sagemaker_rollout_handler.index import build_resource
-    from sagemaker_rollout_handler.wakes import WakeTarget
-
-    target = WakeTarget(harness.schedule_group, harness.scheduler_role, harness.function_arn)
-
-    def build() -> Any:
-        with _preserved_logging():
-            return build_resource(sagemaker_client=sagemaker_client,
-                                  scheduler_client=harness.scheduler_client,
-                                  events_client=harness.events_client,
-                                  lambda_client=harness.lambda_client, wake_target=target,
-                                  clock=clock)
-
-    return build
 
 
 @pytest.fixture

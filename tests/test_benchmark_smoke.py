@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.rollout_benchmark --quick`` in a fresh interpreter (as scripts/benchmark
 runs it): one deployment per scenario, the synth of 1 and 2 endpoints, one import probe. Only the
-structure is checked, and that no two poll invocations overlapped: the performance targets are
+structure is checked, and that no invocation came near the Lambda timeout: the performance targets are
 measured by the benchmark command itself (the README's Benchmark section), never by timed tests.
 """
 
@@ -53,7 +53,7 @@ def _check_aggregate(row: dict[str, Any], deployments: int) -> None:
     assert ours["describe_calls"] >= 1
     assert ours["invocations"] >= 1
     assert ours["billed_seconds"] > 0
-    assert ours["overlaps"] == 0
+    assert ours["near_timeout"] == 0
     assert row["waiter_30s"]["describe_calls"] >= 1
     assert row["crhelper_60s"]["invocations"] >= 2
     for baseline in ("ratio_vs_waiter_30s", "ratio_vs_crhelper_60s"):
@@ -82,9 +82,11 @@ def test_every_scenario_is_simulated_with_both_baselines(
     assert simulation["harness_violations"] == {}
 
 
-def test_no_poll_invocations_overlap(quick_run: tuple[dict[str, Any], str]) -> None:
+def test_no_invocation_comes_near_the_lambda_timeout(
+    quick_run: tuple[dict[str, Any], str],
+) -> None:
     results, _ = quick_run
-    assert results["simulation"]["overlapping_invocations"] == 0
+    assert results["simulation"]["invocations_near_timeout"] == 0
 
 
 def test_requests_that_need_no_waiting_are_reported(

@@ -1,14 +1,18 @@
-"""Self-tests of the CloudFormation harness (tests/cfn_harness), with trivial crhelper resources:
-the driver must pass a well-behaved provider and catch each way a provider can break the
-protocol."""
+"""Self-tests of the CloudFormation harness (tests/cfn_harness), with trivial providers: the
+driver must pass a well-behaved provider and catch each way a provider can break the protocol;
+the quotas it models must bite."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from cfn_harness import (
     CloudFormationStack,
     Harness,
@@ -16,31 +20,28 @@ from cfn_harness import (
     LogCapture,
     assert_no_secrets,
     cfn_value,
+    drive,
     preserved_logging,
 )
+from cfn_harness.moto_aws import POLICY_LIMIT, RULE_QUOTA
 from crhelper import CfnResource
 from sagemaker_emulator import VirtualClock
 
 PROPS = {"EndpointName": "ep-1", "EndpointConfigName": "config-a", "Count": 2, "On": True}
-Poll = Callable[[dict[str, Any], Any], Any]
 
 
 def make_resource(
     harness: Harness,
     *,
-    create: Poll | None = None,
-    poll: Poll | None = None,
+    create: Callable[[dict[str, Any], Any], Any] | None = None,
     cls: type[CfnResource] = CfnResource,
     **options: Any,
 ) -> CfnResource:
-    """A crhelper resource whose create/update/delete return the EndpointName (or run
-    ``create``), with ``poll`` as poll_create/poll_update if given."""
-    options = {"json_logging": True, "log_level": "INFO", "polling_interval": 1,
-               "sleep_on_delete": 0, **options}
+    """A stock crhelper resource whose create/update/delete return the EndpointName (or run
+    ``create``): it answers in its one invocation."""
+    options = {"json_logging": True, "log_level": "INFO", "sleep_on_delete": 0, **options}
     with preserved_logging():
         resource = cls(**options)
-    resource._events_client = harness.events_client  # type: ignore[attr-defined]
-    resource._lambda_client = harness.lambda_client  # type: ignore[attr-defined]
 
     def default(event: dict[str, Any], context: Any) -> Any:
         return event["ResourceProperties"]["EndpointName"]
@@ -48,28 +49,47 @@ def make_resource(
     resource.create(create or default)
     resource.update(default)
     resource.delete(default)
-    if poll is not None:
-        resource.poll_create(poll)
-        resource.poll_update(poll)
     return resource
 
 
 def stock_stack(harness: Harness, resource: Any, **options: Any) -> CloudFormationStack:
-    """A stack for a stock crhelper resource (its rules are named after the logical id)."""
-    return harness.stack(resource, rule_prefix="EndpointRollout3F2A9C1B", **options)
+    return harness.stack(resource, **options)
 
 
-def done_after(clock: VirtualClock, seconds: float) -> Poll:
-    """A poll function that finishes once ``seconds`` have passed since the first call."""
-    started: list[float] = []
+class Waiting:
+    """A provider that waits by one-time schedules (as the real one does), then answers with a
+    stock crhelper resource: each wake re-arms the schedule until ``seconds`` have passed."""
 
-    def poll(event: dict[str, Any], context: Any) -> Any:
-        started.append(clock.now())
-        if clock.now() - started[0] >= seconds:
-            return event["CrHelperData"]["PhysicalResourceId"]
-        return None
+    def __init__(self, harness: Harness, clock: VirtualClock, seconds: float, *,
+                 every: float = 120, clean_up: bool = True) -> None:
+        self.harness, self.clock, self.seconds, self.every = harness, clock, seconds, every
+        self.clean_up = clean_up
+        self.resource = make_resource(harness)
+        self.wakes: list[dict[str, Any]] = []
 
-    return poll
+    def _arm(self, operation: str, request: dict[str, Any], started: float) -> None:
+        when = datetime.fromtimestamp(math.ceil(self.clock.now() + self.every), UTC)
+        getattr(self.harness.scheduler_client, operation)(
+            Name="sagemaker-rollout-test", GroupName=self.harness.schedule_group,
+            ScheduleExpression=f"at({when:%Y-%m-%dT%H:%M:%S})",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": self.harness.function_arn, "RoleArn": self.harness.scheduler_role,
+                    "Input": json.dumps({"Wake": {"request": request, "started": started,
+                                                  "wakes": len(self.wakes)}})})
+
+    def __call__(self, event: dict[str, Any], context: Any) -> None:
+        if "Wake" not in event:
+            self._arm("create_schedule", event, self.clock.now())
+            return
+        wake = event["Wake"]
+        self.wakes.append(wake)
+        if self.clock.now() - wake["started"] < self.seconds:
+            self._arm("update_schedule", wake["request"], wake["started"])
+            return
+        if self.clean_up:
+            self.harness.scheduler_client.delete_schedule(Name="sagemaker-rollout-test",
+                                                          GroupName=self.harness.schedule_group)
+        self.resource(wake["request"], context)
 
 
 def test_properties_become_strings_like_cloudformation_sends_them() -> None:
@@ -107,64 +127,6 @@ def test_a_resource_without_polling_answers_in_one_invocation(harness: Harness) 
     assert stack.physical_id is None
 
 
-def test_polling_fires_every_minute_from_the_rules_creation(
-    harness: Harness, clock: VirtualClock
-) -> None:
-    stack = stock_stack(harness, make_resource(harness, poll=done_after(clock, 120)))
-    response = stack.create(PROPS)
-    assert response.status == "SUCCESS", response.reason
-    assert response.physical_resource_id == "ep-1"
-    assert [i.kind for i in response.invocations] == ["request", "poll", "poll", "poll"]
-    (rule,) = response.rules
-    assert rule.created_at == response.sent_at
-    assert [i.started_at - rule.created_at for i in response.invocations[1:]] == [60, 120, 180]
-    assert response.arrived_at == rule.created_at + 180
-    assert [c.operation for c in response.api_calls] == [
-        "PutRule", "AddPermission", "PutTargets", "RemoveTargets", "RemovePermission",
-        "DeleteRule"]
-
-
-def test_a_poll_overlapping_the_next_firing_is_caught(
-    harness: Harness, clock: VirtualClock
-) -> None:
-    def slow(event: dict[str, Any], context: Any) -> Any:
-        clock.sleep(70)
-        return None
-
-    stack = stock_stack(harness, make_resource(harness, poll=slow))
-    with pytest.raises(HarnessViolation, match="after the polling rule's next firing"):
-        stack.create(PROPS)
-
-
-def test_running_out_of_lambda_time_is_caught(harness: Harness, clock: VirtualClock) -> None:
-    def slow(event: dict[str, Any], context: Any) -> Any:
-        clock.sleep(context.get_remaining_time_in_millis() / 1000 - 1)
-        return "ep-1"
-
-    stack = stock_stack(harness, make_resource(harness, create=slow))
-    with pytest.raises(HarnessViolation, match="Lambda time left"):
-        stack.create(PROPS)
-
-
-def test_no_answer_and_no_rule_is_caught(harness: Harness, clock: VirtualClock) -> None:
-    class Silent(CfnResource):
-        def _polling_init(self, event: Any) -> None:
-            return None
-
-    stack = stock_stack(harness, make_resource(harness, poll=done_after(clock, 0), cls=Silent))
-    with pytest.raises(HarnessViolation, match="left no polling rule"):
-        stack.create(PROPS)
-
-
-def test_no_answer_by_the_service_timeout_is_caught(
-    harness: Harness, clock: VirtualClock
-) -> None:
-    stack = stock_stack(harness, make_resource(harness, poll=done_after(clock, 10_000)),
-                          service_timeout=300)
-    with pytest.raises(HarnessViolation, match=r"no answer before StackTime \+ ServiceTimeout"):
-        stack.create(PROPS)
-
-
 def test_two_answers_to_one_request_are_caught(harness: Harness) -> None:
     class Twice(CfnResource):
         def _cfn_response(self, event: Any) -> None:
@@ -176,28 +138,6 @@ def test_two_answers_to_one_request_are_caught(harness: Harness) -> None:
         stack.create(PROPS)
     response = stack.create(PROPS, allow_multiple_responses=True)
     assert len(response.puts) == 2
-
-
-def test_a_late_second_answer_is_caught(harness: Harness, clock: VirtualClock) -> None:
-    """Stock crhelper: a poll delivered again after the answer (EventBridge delivers at least
-    once) fails to remove the rule already gone and sends FAILED after the SUCCESS."""
-    stack = stock_stack(harness, make_resource(harness, poll=done_after(clock, 60)))
-    response = stack.create(PROPS)
-    assert response.status == "SUCCESS"
-    stack.invoke(response.invocations[-1].event, "poll")
-    with pytest.raises(HarnessViolation, match=r"2 answers to the Create request .*'FAILED'"):
-        stack.check_history()
-    harness.stacks.remove(stack)  # so that the fixture's own check passes
-
-
-def test_a_rule_left_after_the_answer_is_caught(harness: Harness, clock: VirtualClock) -> None:
-    class Untidy(CfnResource):
-        def _remove_polling(self) -> None:
-            return None
-
-    stack = stock_stack(harness, make_resource(harness, poll=done_after(clock, 60), cls=Untidy))
-    with pytest.raises(HarnessViolation, match="left in moto: rule"):
-        stack.create(PROPS)
 
 
 def test_an_exception_escaping_the_entry_point_is_caught(harness: Harness) -> None:
@@ -247,27 +187,6 @@ def test_a_failed_create_keeps_the_physical_id_for_the_delete(harness: Harness) 
     assert delete.event["PhysicalResourceId"] == response.physical_resource_id
 
 
-def test_the_poll_input_is_read_at_each_firing(harness: Harness, clock: VirtualClock) -> None:
-    """A handler may rewrite its rule target's Input between polls (crhelper #27)."""
-    seen: list[Any] = []
-
-    class Stateful(CfnResource):
-        def _polling_init(self, event: Any) -> None:
-            if "CrHelperPoll" in event and not self.PhysicalResourceId:
-                event["Count"] = event.get("Count", 0) + 1
-                self._put_targets(self._context.function_name)  # type: ignore[attr-defined]
-                return
-            super()._polling_init(event)  # type: ignore[misc]
-
-    def poll(event: dict[str, Any], context: Any) -> Any:
-        seen.append(event.get("Count"))
-        return "ep-1" if len(seen) == 3 else None
-
-    stack = stock_stack(harness, make_resource(harness, poll=poll, cls=Stateful))
-    assert stack.create(PROPS).status == "SUCCESS"
-    assert seen == [None, 1, 2]
-
-
 def test_secrets_in_the_logs_are_caught(harness: Harness) -> None:
     stack = stock_stack(harness, make_resource(harness, log_level="DEBUG"))  # logs the whole event
     stack.create(PROPS)
@@ -291,6 +210,119 @@ def test_log_assertion_finds_credentials_and_signatures() -> None:
 
 
 def test_a_fresh_stack_starts_from_clean_aws(harness: Harness) -> None:
-    assert harness.aws.polling_state(harness.function_name).rules == ()
+    # Only what CDK deploys with the stack: its rule on the default bus and its schedule group.
+    rules = harness.aws.polling_state(harness.function_name).rules
+    assert [rule.name for rule in rules] == ["SageMakerRolloutEvents"]
+    assert harness.aws.schedules() == []
     stack = stock_stack(harness, make_resource(harness))
     assert isinstance(stack, CloudFormationStack)
+
+
+def test_a_schedule_fires_within_the_minute_after_its_time_with_its_current_input(
+    harness: Harness, clock: VirtualClock
+) -> None:
+    provider = Waiting(harness, clock, 300)
+    response = harness.stack(provider).create(PROPS)
+    assert response.status == "SUCCESS"
+    kinds = [i.kind for i in response.invocations]
+    assert kinds[0] == "request" and set(kinds[1:]) == {"schedule"}
+    starts = [i.started_at for i in response.invocations]
+    for before, after in itertools.pairwise(starts):
+        assert 120 <= after - before < 181  # at(now + 120 s, rounded up): within the minute
+    assert [wake["wakes"] for wake in provider.wakes] == list(range(len(provider.wakes)))
+    assert response.schedules == ("sagemaker-rollout-test",)
+
+
+def test_running_out_of_lambda_time_is_caught(harness: Harness, clock: VirtualClock) -> None:
+    def slow(event: dict[str, Any], context: Any) -> None:
+        clock.sleep(context.get_remaining_time_in_millis() / 1000 - 1)
+
+    with pytest.raises(HarnessViolation, match=r"Lambda timeout|Lambda time left"):
+        harness.stack(slow).create(PROPS)
+
+
+def test_no_answer_and_nothing_to_wake_the_function_is_caught(harness: Harness) -> None:
+    def silent(event: dict[str, Any], context: Any) -> None:
+        return None
+
+    with pytest.raises(HarnessViolation, match="nothing will invoke the function again"):
+        harness.stack(silent).create(PROPS)
+
+
+def test_no_answer_by_the_service_timeout_is_caught(
+    harness: Harness, clock: VirtualClock
+) -> None:
+    provider = Waiting(harness, clock, 10_000)
+    with pytest.raises(HarnessViolation, match=r"no answer before StackTime \+ ServiceTimeout"):
+        harness.stack(provider, service_timeout=600).create(PROPS)
+    harness.scheduler_client.delete_schedule(Name="sagemaker-rollout-test",
+                                             GroupName=harness.schedule_group)
+
+
+def test_a_schedule_left_after_the_answer_is_caught(harness: Harness, clock: VirtualClock) -> None:
+    provider = Waiting(harness, clock, 100, clean_up=False)
+    with pytest.raises(HarnessViolation, match="schedules left in Scheduler"):
+        harness.stack(provider).create(PROPS)
+    harness.scheduler_client.delete_schedule(Name="sagemaker-rollout-test",
+                                             GroupName=harness.schedule_group)
+
+
+def test_a_late_second_answer_is_caught(harness: Harness) -> None:
+    stack = stock_stack(harness, make_resource(harness))
+    response = stack.create(PROPS)
+    stack.invoke(response.invocations[0].event)
+    with pytest.raises(HarnessViolation, match="2 answers"):
+        stack.update({**PROPS, "EndpointConfigName": "config-b"})
+    harness.stacks.clear()  # the fixture's own check would find the same
+
+
+def test_invocations_at_the_same_time_run_at_the_same_time_on_one_clock(
+    harness: Harness, clock: VirtualClock
+) -> None:
+    """Two requests of one stack update: each invocation sleeps in process; they overlap, and
+    virtual time passes once for both, as in AWS."""
+    def factory() -> Any:
+        resource = make_resource(harness)
+
+        def waits(event: dict[str, Any], context: Any) -> None:
+            clock.sleep(float(event["ResourceProperties"]["Count"]))
+            resource(event, context)
+
+        return waits
+
+    first = harness.stack(factory(), factory=factory, logical_id="First")
+    second = harness.stack(factory(), factory=factory, logical_id="Second")
+    start = clock.now()
+    answers = drive([first.prepare("Create", {**PROPS, "Count": 10}),
+                     second.prepare("Create", {**PROPS, "EndpointName": "ep-2", "Count": 20})])
+    assert [a.status for a in answers] == ["SUCCESS", "SUCCESS"]
+    assert [a.arrived_at - start for a in answers] == [10, 20]
+    assert [a.invocations[0].started_at for a in answers] == [start, start]
+
+
+def test_the_rule_quota_of_the_default_bus_is_enforced_with_the_accounts_other_rules(
+    harness: Harness,
+) -> None:
+    harness.aws.add_filler_rules(RULE_QUOTA - 1)  # with the stack's own rule: full
+    with pytest.raises(ClientError, match="LimitExceededException"):
+        harness.events_client.put_rule(Name="one-more", ScheduleExpression="rate(1 minute)")
+
+
+def test_the_20_kb_limit_of_the_functions_policy_is_enforced(harness: Harness) -> None:
+    with pytest.raises(ClientError, match=r"PolicyLengthExceededException.*\(20480\)"):
+        for index in range(100):
+            harness.lambda_client.add_permission(
+                FunctionName=harness.function_name, StatementId=f"poll-{index:03d}-" + "x" * 40,
+                Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
+                SourceArn=f"arn:aws:events:us-east-1:123456789012:rule/sagemaker-rollout-{index}")
+    assert harness.aws.policy_size(harness.function_name) <= POLICY_LIMIT
+    for statement in harness.aws.polling_state(harness.function_name).statements:
+        if str(statement.get("Sid", "")).startswith("poll-"):
+            harness.lambda_client.remove_permission(FunctionName=harness.function_name,
+                                                    StatementId=statement["Sid"])
+
+
+def test_a_response_url_is_as_long_as_a_real_presigned_one(harness: Harness) -> None:
+    stack = stock_stack(harness, make_resource(harness))
+    response = stack.create(PROPS)
+    assert 1200 <= len(response.event["ResponseURL"]) <= 1536

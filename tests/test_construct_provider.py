@@ -58,8 +58,8 @@ def test_function_runs_the_handler_on_python_3_12_at_info_level() -> None:
         {
             "Runtime": "python3.12",
             "Handler": "sagemaker_rollout_handler.index.handler",
-            "Timeout": 180,
-            "Environment": {"Variables": {"LOG_LEVEL": "INFO"}},
+            "Timeout": 360,
+            "Environment": {"Variables": Match.object_like({"LOG_LEVEL": "INFO"})},
         },
     )
 
@@ -90,20 +90,44 @@ def test_function_logs_to_a_log_group_of_the_stack_kept_one_month() -> None:
 # --- IAM (every statement: tests/test_iam.py) ---------------------------------------------------
 
 
-def test_custom_resource_waits_for_the_polling_permissions() -> None:
+def test_custom_resource_waits_for_the_permission_that_lets_scheduler_wake_the_function(
+) -> None:
     stack = Stack(new_app(), "Stack")
     endpoint = add_endpoint(stack)
     template = Template.from_stack(stack)
-    (policy_id,) = template.find_resources(
-        "AWS::IAM::Policy",
-        {"Properties": {"PolicyDocument": {"Statement": Match.array_with([
-            Match.object_like({"Action": "lambda:AddPermission"})
-        ])}}},
-    )
-    rollout = template.to_json()["Resources"][
+    resources = template.to_json()["Resources"]
+
+    def policy_with(action: str) -> str:
+        (policy_id,) = template.find_resources(
+            "AWS::IAM::Policy",
+            {"Properties": {"PolicyDocument": {"Statement": Match.array_with([
+                Match.object_like({"Action": action})])}}},
+        )
+        return policy_id
+
+    rollout = resources[
         stack.get_logical_id(endpoint.custom_resource.node.default_child)  # type: ignore[arg-type]
     ]
-    assert policy_id in rollout["DependsOn"]
+    legacy = policy_with("lambda:RemovePermission")
+    assert legacy in rollout["DependsOn"]
+    assert policy_with("lambda:InvokeFunction") in resources[legacy]["DependsOn"]
+
+
+def test_the_function_knows_its_schedule_group_and_the_scheduler_role() -> None:
+    from sagemaker_rollout_handler.contract import SCHEDULE_GROUP_ENV, SCHEDULER_ROLE_ENV
+
+    template = Template.from_stack(_stack_with_endpoint())
+    (group_id,) = template.find_resources("AWS::Scheduler::ScheduleGroup")
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables[SCHEDULE_GROUP_ENV] == {"Ref": group_id}
+    assert "Fn::GetAtt" in variables[SCHEDULER_ROLE_ENV]
+
+
+def _stack_with_endpoint() -> Stack:
+    stack = Stack(new_app(), "Stack")
+    add_endpoint(stack)
+    return stack
 
 
 # --- the bundled code ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ permission cannot slip in unnoticed.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -62,6 +63,11 @@ class Built:
         self.statements = role_statements(self.template)
         (self.function_id,) = self.template.find_resources("AWS::Lambda::Function")
         (self.log_group_id,) = self.template.find_resources("AWS::Logs::LogGroup")
+        (self.group_id,) = self.template.find_resources("AWS::Scheduler::ScheduleGroup")
+        roles = self.template.find_resources("AWS::IAM::Role")
+        (self.scheduler_role_id,) = [
+            logical_id for logical_id, role in roles.items()
+            if "scheduler.amazonaws.com" in json.dumps(role["Properties"])]
 
 
 @pytest.fixture(scope="module")
@@ -100,14 +106,26 @@ def common_statements(built: Built, endpoint_arns: list[Any]) -> dict[str, dict[
             "Effect": "Allow",
             "Resource": {"Fn::GetAtt": [built.log_group_id, "Arn"]},
         },
-        "PollingRules": {
+        "Wakes": {
             "Action": [
-                "events:PutRule",
-                "events:PutTargets",
-                "events:RemoveTargets",
-                "events:DeleteRule",
-                "events:DescribeRule",
+                "scheduler:CreateSchedule",
+                "scheduler:UpdateSchedule",
+                "scheduler:DeleteSchedule",
+                "scheduler:GetSchedule",
             ],
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [
+                "arn:", PARTITION, ":scheduler:", REGION, ":", ACCOUNT, ":schedule/",
+                {"Ref": built.group_id}, "/sagemaker-rollout-*"]]},
+        },
+        "PassSchedulerRole": {
+            "Action": "iam:PassRole",
+            "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [built.scheduler_role_id, "Arn"]},
+        },
+        "LegacyPollingRules": {
+            "Action": ["events:RemoveTargets", "events:DeleteRule"],
             "Effect": "Allow",
             "Resource": arn("events", "rule/sagemaker-rollout-*"),
         },
@@ -133,14 +151,13 @@ def common_statements(built: Built, endpoint_arns: list[Any]) -> dict[str, dict[
             "Effect": "Allow",
             "Resource": endpoint_arns if len(endpoint_arns) > 1 else endpoint_arns[0],
         },
-        "AddPollingPermission": {
-            "Action": "lambda:AddPermission",
-            "Condition": {"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
+        "LegacyPollingPermission": {
+            "Action": "lambda:RemovePermission",
             "Effect": "Allow",
             "Resource": function_arn,
         },
-        "RemovePollingPermission": {
-            "Action": "lambda:RemovePermission",
+        "InvokeProvider": {
+            "Action": "lambda:InvokeFunction",
             "Effect": "Allow",
             "Resource": function_arn,
         },
@@ -195,7 +212,8 @@ def test_no_statement_has_resource_star(fixture: str, request: pytest.FixtureReq
 def test_provider_role_has_no_managed_policy_and_only_lambda_may_assume_it(
     minimal: Built,
 ) -> None:
-    (role,) = minimal.template.find_resources("AWS::IAM::Role").values()
+    roles = minimal.template.find_resources("AWS::IAM::Role")
+    role = next(r for k, r in roles.items() if k != minimal.scheduler_role_id)
     assert "ManagedPolicyArns" not in role["Properties"]
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -204,6 +222,44 @@ def test_provider_role_has_no_managed_policy_and_only_lambda_may_assume_it(
             "Principal": {"Service": "lambda.amazonaws.com"},
         }
     ]
+
+
+def test_only_scheduler_of_the_stacks_own_account_may_assume_the_scheduler_role(
+    minimal: Built,
+) -> None:
+    role = minimal.template.find_resources("AWS::IAM::Role")[minimal.scheduler_role_id]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+        }
+    ]
+
+
+def test_one_rule_and_one_permission_per_stack_whatever_the_number_of_endpoints() -> None:
+    """No per-request rule on the default bus, no per-request statement in the function's
+    policy: what each stack deploys once (issue 11)."""
+    stack = new_stack()
+    for index in range(30):
+        add_endpoint(stack, f"Endpoint{index}", endpoint_name=f"endpoint-{index}")
+    template = Template.from_stack(stack)
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    assert len(template.find_resources("AWS::Lambda::Permission")) == 1
+    assert len(template.find_resources("AWS::Scheduler::ScheduleGroup")) == 1
+    pattern = rule["Properties"]["EventPattern"]
+    # 30 ARNs do not fit EventBridge's 2048-character pattern: every SageMaker endpoint event.
+    assert pattern == {"source": ["aws.sagemaker"], "detail-type": [
+        "SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"]}
+
+
+def test_a_few_endpoints_are_named_in_the_rules_pattern(full: Built) -> None:
+    (rule,) = full.template.find_resources("AWS::Events::Rule").values()
+    resources = rule["Properties"]["EventPattern"]["resources"]
+    assert resources == [arn("sagemaker", "endpoint/first-endpoint"),
+                         arn("sagemaker", "endpoint/second-endpoint")]
 
 
 def test_custom_resource_waits_for_the_role_policy_with_the_endpoint_statements(

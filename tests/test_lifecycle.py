@@ -313,20 +313,24 @@ def test_create_over_an_existing_endpoint_fails_and_its_delete_leaves_that_endpo
     assert_clean(emulator)
 
 
-def test_a_poll_delivered_again_after_the_answer_changes_nothing(
-    on_a: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any
+@pytest.mark.parametrize("kind", ["event", "schedule"])
+def test_a_wake_delivered_again_after_the_answer_changes_nothing(
+    on_a: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any, kind: str,
 ) -> None:
-    """EventBridge delivers at least once: a second delivery of the last poll, after the answer
-    and the rule's removal, must neither answer again nor touch the endpoint."""
+    """EventBridge and Scheduler deliver at least once: a second delivery of the last event, or
+    of a schedule's wake, after the answer and the schedule's removal, must neither answer again
+    nor touch the endpoint."""
     response = canary_to_b(on_a)
     assert response.status == "SUCCESS", response.reason
+    wakes = [i for i in response.invocations if i.kind == kind]
+    assert wakes, [i.kind for i in response.invocations]
     calls_before = len(emulator.calls)
 
-    on_a.invoke(response.invocations[-1].event, "poll")
+    on_a.invoke(wakes[-1].event, kind)  # type: ignore[arg-type]
 
     on_a.check_history()  # still exactly one answer
     assert [c.operation for c in emulator.calls[calls_before:]
-            if not c.operation.startswith("Describe")] == []
+            if not c.operation.startswith(("Describe", "List"))] == []
     assert describe(sagemaker_client) == ("InService", CONFIG_B)
     assert_clean(emulator)
 

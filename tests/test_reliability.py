@@ -18,7 +18,6 @@ ResponseURL and no credentials in the function's logs.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,9 +31,9 @@ from cfn_harness import (
     Invocation,
     Response,
     assert_no_secrets,
-    preserved_logging,
 )
 from cfn_harness.tags import HANDLER_TAG_PREFIX, user_tags
+from rollout_support import provider_factory
 from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
 
 Json = dict[str, Any]
@@ -259,8 +258,6 @@ def invariants(emulator: SageMakerEmulator, harness: Harness) -> Iterator[Invari
 def make_stack(harness: Harness, emulator: SageMakerEmulator, sagemaker_client: Any,
                clock: VirtualClock) -> Callable[..., CloudFormationStack]:
     """A stack with harness options (``lambda_timeout``, ...), served by the real handler."""
-    from conftest import provider_factory
-
     def make(**options: Any) -> CloudFormationStack:
         harness.cloud.connect(emulator)
         factory = provider_factory(harness, sagemaker_client, clock)

@@ -1,32 +1,53 @@
-"""The custom-resource provider: one Lambda function per stack, shared by every RolloutEndpoint.
+"""The custom-resource provider: one Lambda function per stack, shared by every RolloutEndpoint,
+and what wakes it while a rollout waits (docs/waiting.md).
 
-Its IAM is least privilege, statement by statement (the README, "Security", says why each one is
-needed and why it is scoped as it is). Every statement has a ``Sid`` so that tests, reviewers and
-cdk-nag acknowledgments can name it:
+Per stack, created once whatever the number of endpoints: one EventBridge rule on the default
+bus (SageMaker's endpoint events -> the function, with its one Lambda permission), one
+EventBridge Scheduler schedule group (each waiting request keeps one one-time schedule in it),
+and the role Scheduler assumes to invoke the function. Nothing per request touches a resource
+policy or the default bus's 300 rules.
+
+Its IAM is least privilege, statement by statement (the docs say why each one is needed and why
+it is scoped as it is). Every statement has a ``Sid`` so that tests, reviewers and cdk-nag
+acknowledgments can name it:
 
 - ``Logs``: write to the provider's own log group (no AWS managed policy).
-- ``PollingRules``: crhelper's EventBridge polling rules, named ``sagemaker-rollout-*``.
+- ``Wakes``: create, move, read and delete the schedules ``sagemaker-rollout-*`` of the stack's
+  schedule group; ``PassSchedulerRole``: hand Scheduler its execution role (only to Scheduler).
 - ``SageMakerEndpoints``: create, update, describe, delete, and tag the stack's endpoints
   (their ARNs, names lower-cased): the stack's tags and the handler's request tag.
 - ``SageMakerEndpointConfigs``: CreateEndpoint / UpdateEndpoint are authorised against the
   endpoint-config ARN too; DescribeEndpointConfig checks the config exists. ``endpoint-config/*``
   of the stack's account and region: CloudFormation generates the config names.
 - ``RollbackAlarms``: ``cloudwatch:DescribeAlarms`` on the rollback alarms.
-- ``AddPollingPermission`` / ``RemovePollingPermission`` (a separate policy): the function's own
-  resource policy, for the polling rule; adding is limited to the EventBridge principal.
+- ``LegacyPollingRules`` / ``LegacyPollingPermission`` (the latter in a separate policy): a wait
+  of the previous version (crhelper's polling rule) still in flight when this version is
+  deployed removes its rule and permission; no new one is ever made.
+- The scheduler role: ``lambda:InvokeFunction`` on the function only (``InvokeProvider``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import weakref
 
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from sagemaker_rollout_handler.contract import MAX_SERVICE_TIMEOUT_SECONDS, RESOURCE_NAME_PREFIX
+from aws_cdk import aws_scheduler as scheduler
+from sagemaker_rollout_handler.contract import (
+    EVENT_PATTERN_LIMIT,
+    FUNCTION_TIMEOUT_SECONDS,
+    MAX_SERVICE_TIMEOUT_SECONDS,
+    SCHEDULE_GROUP_ENV,
+    SCHEDULE_NAME_PREFIX,
+    SCHEDULER_ROLE_ENV,
+    sagemaker_event_pattern,
+)
 
 from constructs import Construct
 
@@ -35,8 +56,13 @@ from .bundling import HANDLER_ENTRY_POINT, provider_code
 #: The SingletonFunction uuid: fixed forever, so the function keeps its logical id.
 PROVIDER_UUID = "7d0f4f0e-5c3a-4a7e-9a53-5b1f3c0d2a61"
 
-#: The handler names the EventBridge rules crhelper polls with after this prefix.
-POLLING_RULE_PREFIX = RESOURCE_NAME_PREFIX
+#: The previous version's crhelper polling rules were named after this prefix (removed by a wait
+#: of that version still in flight; none is made any more).
+POLLING_RULE_PREFIX = SCHEDULE_NAME_PREFIX
+
+#: How long an endpoint's ARN can be once CloudFormation resolved it (``arn:aws-us-gov:sagemaker:``
+#: + a Region + an account + ``:endpoint/`` + 63 characters), to size the event pattern at synth.
+_LONGEST_ENDPOINT_ARN = 130
 
 #: The construct id of the provider in its stack.
 PROVIDER_ID = "SageMakerRolloutProvider"
@@ -51,19 +77,17 @@ _RUNTIME_REASON = (
     "verified on 3.12; later runtimes are not verified with it."
 )
 
-#: How long one invocation may run. An invocation watches the endpoint until 5 s before the next
-#: firing of crhelper's polling rule (every minute), so at most ~60 s, and never overlaps the
-#: next poll. Three minutes leave room around that
-#: wait for botocore's retries, crhelper's rule set-up/clean-up and its response, so that
-#: crhelper's own "Execution timed out" timer (0.5 s before this timeout) never fires in normal
-#: operation, while a hung invocation is still ended quickly.
-FUNCTION_TIMEOUT = Duration.minutes(3)
+#: How long one invocation may run. An invocation woken by an event or its schedule looks once
+#: and returns; one that watches like a poller (SageMaker's events are not arriving) runs up to
+#: about 270 s (docs/waiting.md). Six minutes leave room for botocore's retries and the answer,
+#: so that crhelper's own "Execution timed out" timer never fires in normal operation.
+FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS)
 
-#: Lambda retries a failed asynchronous invocation (CloudFormation and EventBridge both invoke
-#: asynchronously). Every error the handler can see is already answered in-process by crhelper
-#: (FAILED, or "Execution timed out" just before the timeout); a Lambda-level retry would replay
-#: an event CloudFormation already has an answer for and could start an UpdateEndpoint while
-#: CloudFormation is rolling back. Hence no retry. (Throttled invocations are still retried by
+#: Lambda retries a failed asynchronous invocation (CloudFormation, EventBridge and Scheduler all
+#: invoke asynchronously). Every error the handler can see is already answered in-process by
+#: crhelper (FAILED, or "Execution timed out" just before the timeout); a Lambda-level retry would
+#: replay an event CloudFormation already has an answer for and could start an UpdateEndpoint
+#: while CloudFormation is rolling back. Hence no retry. (Throttled invocations are still retried by
 #: Lambda regardless, within MAX_EVENT_AGE.)
 RETRY_ATTEMPTS = 0
 
@@ -140,22 +164,52 @@ class RolloutProvider(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        # crhelper's polling: an EventBridge rule per request in flight, named by the handler
-        # `sagemaker-rollout-<hash of stack id, logical id and request id>`; the hash needs the
-        # stack id, unknown at synth time, hence the prefix.
+        # What wakes a waiting request: its one-time schedule in the stack's group, invoked
+        # through the scheduler role (no resource-policy statement per schedule).
+        self.schedule_group = scheduler.CfnScheduleGroup(self, "Wakes")
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+            description="sagemaker-rollout: lets EventBridge Scheduler wake the provider",
+        )
+        schedules = stack.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{self.schedule_group.ref}/{SCHEDULE_NAME_PREFIX}*",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="Wakes",
+                actions=[
+                    "scheduler:CreateSchedule",
+                    "scheduler:UpdateSchedule",
+                    "scheduler:DeleteSchedule",
+                    "scheduler:GetSchedule",
+                ],
+                resources=[schedules],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PassSchedulerRole",
+                actions=["iam:PassRole"],
+                resources=[self.scheduler_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            )
+        )
+        # A wait of the previous version (crhelper's polling rule) still in flight: its rule is
+        # removed when it finishes under this version.
         polling_rules = stack.format_arn(
             service="events", resource="rule", resource_name=f"{POLLING_RULE_PREFIX}*"
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="PollingRules",
-                actions=[
-                    "events:PutRule",
-                    "events:PutTargets",
-                    "events:RemoveTargets",
-                    "events:DeleteRule",
-                    "events:DescribeRule",
-                ],
+                sid="LegacyPollingRules",
+                actions=["events:RemoveTargets", "events:DeleteRule"],
                 resources=[polling_rules],
             )
         )
@@ -211,32 +265,46 @@ class RolloutProvider(Construct):
             timeout=FUNCTION_TIMEOUT,
             retry_attempts=RETRY_ATTEMPTS,
             max_event_age=MAX_EVENT_AGE,
-            environment={"LOG_LEVEL": "INFO"},
+            environment={
+                "LOG_LEVEL": "INFO",
+                SCHEDULE_GROUP_ENV: self.schedule_group.ref,
+                SCHEDULER_ROLE_ENV: self.scheduler_role.role_arn,
+            },
             log_group=self.log_group,
         )
 
-        # ... and the permission that lets the polling rule invoke the function. A separate
-        # policy: the function depends on its role's default policy, which therefore cannot name
-        # the function. Only EventBridge may be given the right to invoke it.
-        #: Must exist before any custom resource is created (RolloutEndpoint depends on it).
+        # Scheduler may invoke the function, and nothing else. A separate policy: the function
+        # depends on the scheduler role (its ARN is in the environment).
+        invoke = iam.Policy(
+            self,
+            "SchedulerInvoke",
+            roles=[self.scheduler_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="InvokeProvider",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[self.function.function_arn],
+                )
+            ],
+        )
+        # The previous version's polling permission, removed by its last wait. A separate policy:
+        # the function depends on its role's default policy, which therefore cannot name it.
+        #: Must exist before any custom resource is created (RolloutEndpoint depends on it); it
+        #: depends in turn on the scheduler role's policy, so that the first wake can invoke.
         self.self_invoke_policy = iam.Policy(
             self,
             "PollingPermissions",
             roles=[self.role],
             statements=[
                 iam.PolicyStatement(
-                    sid="AddPollingPermission",
-                    actions=["lambda:AddPermission"],
-                    resources=[self.function.function_arn],
-                    conditions={"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
-                ),
-                iam.PolicyStatement(
-                    sid="RemovePollingPermission",
+                    sid="LegacyPollingPermission",
                     actions=["lambda:RemovePermission"],
                     resources=[self.function.function_arn],
                 ),
             ],
         )
+        self.self_invoke_policy.node.add_dependency(invoke)
+        self._events_rule(stack)
         self._service_token = self.function.function_arn
         #: ``format_arn`` of the stack's endpoints, without the ``/name``: see ``endpoint_arn``.
         self._endpoint_arns = stack.format_arn(service="sagemaker", resource="endpoint")
@@ -248,17 +316,76 @@ class RolloutProvider(Construct):
             Acknowledgment(id=f"{_NAG_PACK}::{_NAG_PACK}-L1", reason=_RUNTIME_REASON)
         )
 
+    def _events_rule(self, stack: Stack) -> None:
+        """The stack's one rule on the default bus: SageMaker's events of the stack's endpoints
+        (all of them when their ARNs do not fit EventBridge's pattern size) -> the function."""
+        self._watched: list[str] = []
+        self._named_pattern = True
+        rule = events.CfnRule(
+            self,
+            "SageMakerEvents",
+            description="sagemaker-rollout: SageMaker endpoint events wake waiting rollouts",
+            event_pattern=sagemaker_event_pattern(None),
+            state="ENABLED",
+            targets=[
+                events.CfnRule.TargetProperty(
+                    id="provider",
+                    arn=self.function.function_arn,
+                    retry_policy=events.CfnRule.RetryPolicyProperty(
+                        maximum_event_age_in_seconds=3600, maximum_retry_attempts=20
+                    ),
+                )
+            ],
+        )
+        lambda_.CfnPermission(
+            self,
+            "SageMakerEventsPermission",
+            action="lambda:InvokeFunction",
+            function_name=self.function.function_arn,
+            principal="events.amazonaws.com",
+            source_arn=rule.attr_arn,
+        )
+        self.events_rule = rule
+
+    def _watch(self, endpoint_arn: str) -> None:
+        """Name the endpoint in the rule's pattern while the ARNs fit EventBridge's pattern size
+        (2048 characters); beyond, the rule takes every SageMaker endpoint event of the account
+        and Region, and the handler keeps those of its own endpoints (their request tag). The
+        pattern is set again only while it names endpoints: a jsii round trip for the first
+        dozen endpoints of a stack, none after."""
+        if not self._named_pattern:
+            return
+        self._watched.append(endpoint_arn)
+        longest = {**sagemaker_event_pattern(["x"]),
+                   "resources": ["x" * _LONGEST_ENDPOINT_ARN] * len(self._watched)}
+        if len(json.dumps(longest)) > EVENT_PATTERN_LIMIT:
+            self._named_pattern = False
+            self.events_rule.event_pattern = sagemaker_event_pattern(None)
+        else:
+            self.events_rule.event_pattern = sagemaker_event_pattern(self._watched)
+
     def _acknowledge_wildcards(self, polling_rules: str) -> None:
-        """Acknowledge, on the role's policy only, the two resource wildcards it must have."""
+        """Acknowledge, on the role's policy only, the resource wildcards it must have."""
         policy = self.role.node.try_find_child("DefaultPolicy")
         assert policy is not None  # created by the add_to_policy calls above
         stack = Stack.of(self)
+        schedules = stack.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{self.schedule_group.ref}/{SCHEDULE_NAME_PREFIX}*",
+        )
         for arn, reason in (
             (
                 polling_rules,
-                "crhelper's polling rules are named sagemaker-rollout-<hash of the stack id, the "
-                "resource's logical id and the request id>; the stack id is unknown at synth, so "
-                "the rules are scoped by their name prefix (the README's Security section).",
+                "the previous version's crhelper polling rules (sagemaker-rollout-<hash of the "
+                "stack id, logical id and request id>) are only removed, by a wait of that "
+                "version still in flight; scoped by their name prefix (docs/waiting.md).",
+            ),
+            (
+                schedules,
+                "each waiting request has one schedule sagemaker-rollout-<hash of the endpoint>-"
+                "<hash of the request> in the stack's own schedule group; the request ids are "
+                "known only at run time, so the schedules are scoped by group and prefix.",
             ),
             (
                 stack.format_arn(
@@ -327,6 +454,7 @@ class RolloutProvider(Construct):
         if endpoint_arn not in self._granted:
             self._granted.add(endpoint_arn)
             self._endpoints.add_resources(endpoint_arn)
+            self._watch(endpoint_arn)
 
     def grant_describe_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Allow the provider (and SageMaker acting for it) to read a rollback alarm."""

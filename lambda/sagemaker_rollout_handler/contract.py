@@ -107,5 +107,5 @@ def sagemaker_event_pattern(endpoint_arns: Sequence[str] | None) -> dict[str, An
         "detail-type": list(SAGEMAKER_EVENT_DETAIL_TYPES),
     }
     if endpoint_arns:
-        pattern["resources"] = sorted(set(endpoint_arns))
+        pattern["resources"] = list(dict.fromkeys(endpoint_arns))
     return pattern

@@ -31,9 +31,10 @@ from .contract import (
     WAKE_KEY,
 )
 from .resource import RolloutResource
-from .sagemaker import Endpoints, default_client
+from .rollout import REQUEST_TAG, RequestTag
+from .sagemaker import Endpoints, SageMakerError, default_client
 from .state import StateError, WaitState, carried_request, read_payload, wake_payload
-from .waiting import Waiter, Wake, event_time
+from .waiting import Waiter, Wake, event_time, owner_of
 from .wakes import Wakes, WakeTarget, schedule_name
 
 logger = logging.getLogger(__name__)
@@ -93,15 +94,25 @@ class Provider:
         except (StateError, KeyError, ValueError) as error:
             logger.error({"message": "a wake this handler cannot read", "error": str(error)})
             return
-        self._resume(schedule_name(state.target_id, request), context)
+        self._resume(schedule_name(state.target_id, owner_of(request),
+                                   str(request.get("RequestId", ""))), context)
 
     def on_sagemaker_event(self, event: dict[str, Any], context: Any) -> None:
-        name = str(event.get("detail", {}).get("EndpointName", ""))
-        if not name:
+        """Wake the request that last claimed the endpoint (its request tag names it)."""
+        detail = event.get("detail", {})
+        name, arn = str(detail.get("EndpointName", "")), str(detail.get("EndpointArn", ""))
+        if not name or not arn:
             return
-        when = event_time(event)
-        for schedule in self.wakes().waiting_for(name):
-            self._resume(schedule, context, when)
+        try:
+            tag = RequestTag.parse(self.endpoints().tags(arn).get(REQUEST_TAG))
+        except SageMakerError as error:
+            # Not one of this stack's endpoints (the provider may not even read its tags).
+            logger.info({"message": "event of an endpoint that is not ours", "endpoint": name,
+                         "error": error.code})
+            return
+        if tag is None:
+            return
+        self._resume(schedule_name(name, tag.owner, tag.request_id), context, event_time(event))
 
     def _resume(self, name: str, context: Any, when: float | None = None) -> None:
         found = self.wakes().read(name)
@@ -120,7 +131,7 @@ class Provider:
             return
         state = WaitState.from_legacy(event[LEGACY_STATE_KEY], self.clock.now())
         request = carried_request(event)
-        name = schedule_name(state.target_id, request)
+        name = schedule_name(state.target_id, owner_of(request), str(request.get("RequestId")))
         self.wakes().arm(name, self.clock.now() + 60.0, wake_payload(state, request))
         self.waiter.wake = Wake(name, state, self.clock.now() + 60.0)
         self.resource(request, context)

@@ -168,7 +168,9 @@ class _Loop:
             step = decide(goal, observed, self.progress, config_exists=config_exists,
                           now=self.clock.now())
             _log(goal, observed, step, self.progress)
-            if self.first and goal.present and observed is not None and not isinstance(step, Fail):
+            if self.first and observed is not None and not isinstance(step, Fail) and (
+                    goal.present or self.progress.owned):
+                # The tag also routes SageMaker's events about the endpoint to this request.
                 _claim(plan, observed, tag, self.endpoints)
             in_a_wake = not self.first
             self.first = False

@@ -81,7 +81,7 @@ class Waiter:
             return physical_id
         now = self.clock.now()
         state = initial_state(event, request, now, self.response_margin)
-        name = schedule_name(state.target_id, event)
+        name = schedule_name(state.target_id, owner_of(event), str(event.get("RequestId", "")))
         wakes: Wakes = self._wakes()
         if wakes.read(name) is not None:
             logger.info({"message": "request delivered again while it waits; nothing to do"})
@@ -103,6 +103,11 @@ class Waiter:
             when = next_safety_wake(state, self.clock.now(), deleting=kind == "Delete")
             if not wakes.arm(name, when, payload):
                 logger.info({"message": "another delivery of this request armed its wait"})
+                return self._silent("request delivered again")
+            if _deleting_now(outcome.observed, kind == "Delete"):
+                return self._wait_on(carried_request(event), Wake(name, state, when), state,
+                                     outcome, when,
+                                     deleting=True)
             self.resource.silent = True
             logger.info({"message": "waiting", "endpoint": state.target_id, "why": outcome.why})
             return None
@@ -181,6 +186,10 @@ class Waiter:
         changed = fingerprint(outcome.observed) != state.last_seen
         lost = events_lost(state, now, changed=changed, by_event=wake.event_time is not None)
         state = replace(state, progress=outcome.progress).seen(outcome.observed, now)
+        if _deleting_now(outcome.observed, deleting) and not state.degraded:
+            # SageMaker announces no event when an endpoint is finally gone, and deleting takes
+            # a minute or two: watch it.
+            lost = True
         if lost and not state.degraded:
             # Events are not arriving: watch like a poller from now on, starting here.
             logger.info({"message": "no SageMaker event announced what was seen; polling",
@@ -218,6 +227,10 @@ class Waiter:
         self.resource.PhysicalResourceId = (
             state.target_id if made else physical_id_on_failure(event))
         raise RolloutFailure(reason)
+
+
+def _deleting_now(observed: Observation | None, deleting: bool) -> bool:
+    return deleting and observed is not None and observed.status == "Deleting"
 
 
 def _arn_of(outcome: Outcome) -> str:

@@ -1,5 +1,8 @@
 """The thin layer over EventBridge Scheduler: one one-time schedule per waiting request.
 
+(GetSchedule by name only: ListSchedules has no resource-level permission, and an event finds
+its request's schedule from the endpoint's request tag, ``schedule_name``.)
+
 A waiting request's schedule is its safety wake (``at()``: Scheduler fires it within the minute
 after the time given, waiting-at-scale.md) and the carrier of its state (Target.Input). It lives in
 the schedule group the stack owns, and Scheduler invokes the function through the stack's
@@ -38,10 +41,11 @@ def endpoint_key(endpoint_name: str) -> str:
     return hashlib.sha256(endpoint_name.lower().encode()).hexdigest()[:16]
 
 
-def schedule_name(endpoint_name: str, event: dict[str, Any]) -> str:
-    """``sagemaker-rollout-<endpoint>-<request>``: one name per request (stack, resource, id)."""
-    key = f"{event.get('StackId')}/{event.get('LogicalResourceId')}/{event.get('RequestId')}"
-    request = hashlib.sha256(key.encode()).hexdigest()[:16]
+def schedule_name(endpoint_name: str, owner: str, request_id: str) -> str:
+    """``sagemaker-rollout-<endpoint>-<request>``: one name per request, where the request is
+    the resource (``owner``: a hash of the stack id and logical id) and CloudFormation's
+    RequestId. An event finds it from the endpoint's request tag, which holds both."""
+    request = hashlib.sha256(f"{owner}/{request_id}".encode()).hexdigest()[:16]
     return f"{SCHEDULE_NAME_PREFIX}{endpoint_key(endpoint_name)}-{request}"
 
 
@@ -124,19 +128,6 @@ class Wakes:
                 return None
             raise
         return str(answer["Target"]["Input"]), at_time(str(answer["ScheduleExpression"]))
-
-    def waiting_for(self, endpoint_name: str) -> list[str]:
-        """The schedules of requests waiting for this endpoint (usually none or one)."""
-        names: list[str] = []
-        token: str | None = None
-        prefix = f"{SCHEDULE_NAME_PREFIX}{endpoint_key(endpoint_name)}-"
-        while True:
-            page = self._client.list_schedules(GroupName=self.target.group, NamePrefix=prefix,
-                                               **({"NextToken": token} if token else {}))
-            names.extend(str(item["Name"]) for item in page.get("Schedules", []))
-            token = page.get("NextToken")
-            if not token:
-                return names
 
 
 def _code(error: ClientError) -> str:

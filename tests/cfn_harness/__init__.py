@@ -34,8 +34,8 @@ Typical use (see tests/conftest.py)::
 """
 
 from .clock import Clock, VirtualClockLike
-from .context import DEFAULT_LAMBDA_TIMEOUT, LambdaContext
 from .cloud import Cloud, Invocation
+from .context import DEFAULT_LAMBDA_TIMEOUT, LambdaContext
 from .driver import ApiCall, CloudFormationStack, HarnessViolation, Response, drive
 from .events import RESOURCE_TYPE, build_event, cfn_properties, cfn_value
 from .logs import CapturedLog, LogCapture, assert_no_secrets, secrets_of_url

@@ -288,7 +288,7 @@ class Cloud:
             try:
                 with preserved_logging():
                     handler(copy.deepcopy(event), context)
-            except BaseException as exc:  # noqa: BLE001 - reported as a violation
+            except BaseException as exc:
                 outcome["error"] = f"{exc!r}\n{traceback.format_exc()}"
             finally:
                 outcome["ended_at"] = self.clock.now()

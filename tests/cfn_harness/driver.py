@@ -339,7 +339,7 @@ class CloudFormationStack:
             try:
                 with preserved_logging():
                     self.handler(copy.deepcopy(event), context)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 outcome["error"] = f"{exc!r}\n{traceback.format_exc()}"
 
         real_start = time.monotonic()

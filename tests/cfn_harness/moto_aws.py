@@ -30,7 +30,7 @@ import logging
 import urllib.request
 import zipfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -179,7 +179,7 @@ class MotoAws:
         matcher = self._matchers.get(pattern)
         if matcher is None:
             matcher = self._matchers[pattern] = EventPattern.load(pattern)
-        return bool(matcher.matches_event(event))
+        return bool(matcher.matches_event(cast(Any, event)))
 
     def schedule_input(self, name: str) -> str | None:
         try:
@@ -263,8 +263,8 @@ class MotoAws:
 
 
 def _client_error(operation: str, code: str, message: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message},
-                        "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+    return ClientError(cast(Any, {"Error": {"Code": code, "Message": message},
+                                  "ResponseMetadata": {"HTTPStatusCode": 400}}), operation)
 
 
 def _atomic_delete_schedule() -> None:
@@ -274,7 +274,7 @@ def _atomic_delete_schedule() -> None:
         if self.schedules.pop(name, None) is None:
             raise exceptions.ScheduleNotFound(name)
 
-    models.ScheduleGroup.delete_schedule = delete_schedule
+    setattr(models.ScheduleGroup, "delete_schedule", delete_schedule)  # noqa: B010
 
 
 def _paginate(call: Any, key: str) -> list[dict[str, Any]]:

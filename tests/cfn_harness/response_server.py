@@ -90,6 +90,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        failure = self.server.owner._take_failure()
+        if failure is not None:
+            # The response-URL fault: S3 answers 5xx now and then ("retry the request", S3
+            # error responses); the answer is not received.
+            self.send_response(failure)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.server.owner._record(self.path, raw, {k.lower(): v for k, v in self.headers.items()})
         self.send_response(200)
         self.send_header("Content-Length", "0")
@@ -146,6 +154,20 @@ class ResponseServer:
         with self._lock:
             sequence = self._state.sequence
             self._state = _State(clock=clock, sequence=sequence)
+            self._failures: list[int] = []
+            self.refused = 0
+
+    def fail_next(self, times: int, status: int = 500) -> None:
+        """The next ``times`` PUTs answer HTTP ``status`` and are not received."""
+        with self._lock:
+            self._failures.extend([status] * times)
+
+    def _take_failure(self) -> int | None:
+        with self._lock:
+            if not getattr(self, "_failures", None):
+                return None
+            self.refused += 1
+            return self._failures.pop(0)
 
     @property
     def origin(self) -> str:
@@ -160,9 +182,12 @@ class ResponseServer:
         when = datetime.fromtimestamp(self._now(), UTC)
         credential = quote(f"AKIA{secrets.token_hex(8).upper()}/{when:%Y%m%d}/us-east-1/s3/"
                            "aws4_request", safe="")
+        # A real presigned ResponseURL is 1-1.5 KB (issue 17.1): most of it is the session
+        # token of CloudFormation's temporary credentials (X-Amz-Security-Token).
+        token = quote(secrets.token_urlsafe(660), safe="")
         query = (f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={when:%Y%m%dT%H%M%SZ}"
                  f"&X-Amz-SignedHeaders=host&X-Amz-Expires=7200&X-Amz-Credential={credential}"
-                 f"&X-Amz-Signature={secrets.token_hex(32)}")
+                 f"&X-Amz-Security-Token={token}&X-Amz-Signature={secrets.token_hex(32)}")
         target = f"/{RESPONSE_BUCKET}/{key}?{query}"
         with self._lock:
             self._state.issued[target] = request_id

@@ -1,0 +1,28 @@
+"""The real provider function wired to the harness and the emulator (tests and benchmarks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cfn_harness import Harness, preserved_logging
+
+
+def provider_factory(harness: Harness, sagemaker_client: Any, clock: Any) -> Callable[[], Any]:
+    """Builds one container of the real provider function (lambda/sagemaker_rollout_handler):
+    its SageMaker client on the emulator, its Scheduler / EventBridge / Lambda clients on moto
+    (with the harness's hooks and quotas), its clock the test's."""
+    from sagemaker_rollout_handler.index import build_resource
+    from sagemaker_rollout_handler.wakes import WakeTarget
+
+    target = WakeTarget(harness.schedule_group, harness.scheduler_role, harness.function_arn)
+
+    def build() -> Any:
+        with preserved_logging():
+            return build_resource(sagemaker_client=sagemaker_client,
+                                  scheduler_client=harness.scheduler_client,
+                                  events_client=harness.events_client,
+                                  lambda_client=harness.lambda_client, wake_target=target,
+                                  clock=clock)
+
+    return build

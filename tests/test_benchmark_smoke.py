@@ -2,8 +2,8 @@
 
 ``python -m benchmarks.rollout_benchmark --quick`` in a fresh interpreter (as scripts/benchmark
 runs it): one deployment per scenario, the synth of 1 and 2 endpoints, one import probe. Only the
-structure is checked, and that no invocation came near the Lambda timeout: the performance targets are
-measured by the benchmark command itself (the README's Benchmark section), never by timed tests.
+structure is checked, and that no invocation came near the Lambda timeout: the performance
+targets are measured by the benchmark command itself (docs/benchmark.md), never by timed tests.
 """
 
 from __future__ import annotations

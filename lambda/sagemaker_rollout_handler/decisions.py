@@ -102,6 +102,8 @@ class Fail:
 @dataclass(frozen=True)
 class Wait:
     why: str
+    #: Look again no later than this (epoch seconds), whatever the events say.
+    recheck_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ def _in_service(goal: Goal, observed: Observation, progress: Progress, now: floa
     if _may_lag(observed, progress, now):
         return Wait(
             f'the endpoint still reads InService on "{observed.config_name}" right after '
-            "UpdateEndpoint (a read that may lag the call); looking again"
+            "UpdateEndpoint (a read that may lag the call); looking again",
+            recheck_at=(progress.issued_at or now) + LAGGING_READ_GRACE,
         )
     return Fail(_rolled_back(goal, observed, progress))
 

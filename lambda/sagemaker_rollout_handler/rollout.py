@@ -37,6 +37,8 @@ class Pending:
     why: str
     #: The last read (None: the endpoint does not exist, or no read succeeded).
     observed: Observation | None = None
+    #: Look again no later than this (epoch seconds), whatever the events say.
+    recheck_at: float | None = None
 
 
 Outcome = Done | Failed | Pending
@@ -55,7 +57,13 @@ class Plan:
     request_id: str = ""
     #: A hash of the stack id and logical id: which resource owns the endpoint.
     owner: str = ""
+    #: When the request's first invocation began (epoch seconds): a config that reads as
+    #: missing within CONFIG_LAG_GRACE of it is looked at again (issue 17.2).
+    started: float = 0.0
 
+
+#: How long after the request started a missing EndpointConfig is looked at again (issue 17.2).
+CONFIG_LAG_GRACE = 120.0
 
 #: The tag that records which request of which resource last claimed the endpoint.
 REQUEST_TAG = "sagemaker-rollout:request"
@@ -86,8 +94,8 @@ class RequestTag:
 
 @dataclass(frozen=True)
 class Watch:
-    """When this invocation looks: from ``first_look`` every ``interval`` seconds until
-    ``until`` (one look when they are equal)."""
+    """When this invocation looks: from ``first_look`` every ``interval`` seconds while before
+    ``until`` (one look when they are equal); the look at ``until`` is the successor's."""
 
     first_look: float
     until: float
@@ -130,23 +138,36 @@ class _Loop:
         self.observed: Observation | None = None
 
     def watch(self, watch: Watch) -> Outcome:
-        config_exists = self._config_exists() if self.first else True
         self.clock.sleep(watch.first_look - self.clock.now())
         while True:
-            outcome = self.look(config_exists)
+            exists = self._config_exists()
+            outcome = exists if isinstance(exists, Pending) else self.look(exists)
             if not isinstance(outcome, Pending):
                 return outcome
             now = self.clock.now()
             if now >= self.plan.deadline:
                 step = Wait(outcome.why)
                 return Failed(_timed_out(self.plan.goal, self.observed, step), self.progress)
-            if now + watch.interval > watch.until:
+            if now + watch.interval >= watch.until:
+                # The next look would be at (or after) the watch's end: the successor's.
                 return outcome
             self.clock.sleep(watch.interval)
 
-    def _config_exists(self) -> bool:
+    def _config_exists(self) -> bool | Pending:
+        """Whether the goal's EndpointConfig exists, looked up until our call was accepted (then
+        SageMaker has found it). A config CloudFormation created a moment ago may read as
+        missing (the CreateEndpoint API reference recommends retrying): within
+        CONFIG_LAG_GRACE of the request's start that is "look again" (Pending), not a failure."""
         goal = self.plan.goal
-        return goal.config_name is None or self.endpoints.config_exists(goal.config_name)
+        if goal.config_name is None or self.progress.issued:
+            return True
+        if self.endpoints.config_exists(goal.config_name):
+            return True
+        if self.clock.now() < self.plan.started + CONFIG_LAG_GRACE:
+            return Pending(self.progress, f'EndpointConfig "{goal.config_name}" is not found yet '
+                           "(a read may lag its creation); looking again", self.observed,
+                           recheck_at=self.clock.now() + 60.0)
+        return False
 
     def look(self, config_exists: bool) -> Outcome:
         """Look once and act on it; an accepted call is followed by another look at once."""
@@ -190,7 +211,7 @@ class _Loop:
         if isinstance(step, Fail):
             return Failed(step.reason, self.progress)
         if isinstance(step, Call):
-            acted = _act(step, plan, self.endpoints, observed)
+            acted = _act(step, plan, self.endpoints, observed, self.clock.now())
             if isinstance(acted, Failed):
                 return replace(acted, progress=self.progress)
             if acted is None:
@@ -200,7 +221,7 @@ class _Loop:
                     seen_in_flight=False)
                 return None
             step = acted
-        return Pending(self.progress, step.why, observed)
+        return Pending(self.progress, step.why, observed, step.recheck_at)
 
 
 def _in_flight(goal: Goal, observed: Observation | None, progress: Progress) -> Progress:
@@ -268,7 +289,7 @@ def _superseded(
 
 
 def _act(
-    step: Call, plan: Plan, endpoints: Endpoints, observed: Observation | None
+    step: Call, plan: Plan, endpoints: Endpoints, observed: Observation | None, now: float
 ) -> Failed | Wait | None:
     """Make the call; None when SageMaker accepted it, Wait when it refused only because the
     endpoint is busy (a race with another change: look again later)."""
@@ -286,6 +307,9 @@ def _act(
     except SageMakerError as error:
         if is_in_progress_refusal(error):
             return Wait("SageMaker refused because the endpoint is busy")
+        if _config_lags(error, plan, now):
+            return Wait(f'SageMaker does not find EndpointConfig "{goal.config_name}" yet (a read '
+                        "may lag its creation); looking again")
         if step.action == "create" and _created_by_us(error, plan, endpoints):
             # botocore retried a CreateEndpoint whose first answer was lost (a 5xx after the
             # endpoint was made): the endpoint carries this request's tag, so it is ours.
@@ -294,6 +318,12 @@ def _act(
     logger.info({"message": "called SageMaker", "action": step.action,
                  "endpoint": goal.endpoint_name, "config": goal.config_name})
     return None
+
+
+def _config_lags(error: SageMakerError, plan: Plan, now: float) -> bool:
+    return (error.code == "ValidationException"
+            and error.message.startswith("Could not find endpoint configuration")
+            and now < plan.started + CONFIG_LAG_GRACE)
 
 
 def _with_request_tag(plan: Plan, action: str) -> dict[str, Any]:

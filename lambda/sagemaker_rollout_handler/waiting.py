@@ -25,7 +25,7 @@ from .properties import PropertyError, RolloutRequest, parse_request
 from .resource import RolloutResource, not_created_id
 from .rollout import Done, Failed, Outcome, Pending, Plan, Watch, run
 from .schedule import POLL_INTERVAL, events_lost, next_safety_wake, plan_wake
-from .state import WaitState, carried_request, fingerprint, wake_payload
+from .state import WaitState, carried_request, fingerprint, read_payload, wake_payload
 from .wakes import Wakes, schedule_name
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class Waiter:
             if len(payload) > WAKE_INPUT_LIMIT:
                 self._fail(event, state, _too_large(event, len(payload)))
             when = next_safety_wake(state, self.clock.now(), deleting=kind == "Delete")
+            if outcome.recheck_at is not None:
+                when = min(when, max(outcome.recheck_at, self.clock.now() + 1.0))
             if not wakes.arm(name, when, payload):
                 logger.info({"message": "another delivery of this request armed its wait"})
                 return self._silent("request delivered again")
@@ -183,7 +185,9 @@ class Waiter:
     def _wait_on(self, event: dict[str, Any], wake: Wake, state: WaitState, outcome: Pending,
                  wake_at: float, deleting: bool) -> str | None:
         now = self.clock.now()
-        changed = fingerprint(outcome.observed) != state.last_seen
+        changed = bool(state.last_seen) and fingerprint(outcome.observed) != state.last_seen
+        if state.degraded and wake.event_time is None and self._superseded(wake, state):
+            return self._silent("the next watch took over")
         lost = events_lost(state, now, changed=changed, by_event=wake.event_time is not None)
         state = replace(state, progress=outcome.progress).seen(outcome.observed, now)
         if _deleting_now(outcome.observed, deleting) and not state.degraded:
@@ -198,12 +202,23 @@ class Waiter:
             return self.resume(event, replace(wake, state=state))
         if wake.event_time is None and not state.degraded:
             wake_at = next_safety_wake(state, now, deleting=deleting)
+        if outcome.recheck_at is not None and not state.degraded:
+            wake_at = min(wake_at, max(outcome.recheck_at, now + 1.0))
         if not self._wakes().rearm(wake.name, wake_at, wake_payload(state, event)):
             return self._silent("answered by another invocation")
         logger.info({"message": "still waiting", "endpoint": state.target_id,
                      "why": outcome.why})
         self.resource.silent = True
         return None
+
+    def _superseded(self, wake: Wake, state: WaitState) -> bool:
+        """Whether the successor of this watch has already armed its own: then this watch's
+        state is not written back (it would move the wake into the past)."""
+        found = self._wakes().read(wake.name)
+        if found is None:
+            return False
+        current, _ = read_payload(found[0])
+        return current.watch_until > state.watch_until
 
     def _silent(self, why: str) -> str | None:
         logger.info({"message": f"{why}; silent"})
@@ -282,7 +297,7 @@ def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState) 
     update["EndpointName"] = state.target_id
     return Plan(goal=goal, create_params=request.create_params, update_params=update,
                 deadline=state.deadline, request_id=str(event.get("RequestId", "")),
-                owner=owner_of(event))
+                owner=owner_of(event), started=state.started)
 
 
 def owner_of(event: dict[str, Any]) -> str:

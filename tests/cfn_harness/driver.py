@@ -124,6 +124,9 @@ class _Run:
     properties: Json = field(default_factory=dict)
     allow_multiple: bool = False
     first_call: int = 0  # index into the stack's api_calls when the request was sent
+    #: What reaches the function first (default: the request itself; e.g. a poll of the
+    #: previous version for a wait already in flight).
+    delivery: Json | None = None
 
     @property
     def request_id(self) -> str:
@@ -477,7 +480,7 @@ def drive(runs: Sequence[_Run], *, after_each: Callable[[Invocation], None] | No
     baseline = stack.aws.polling_state(stack.function_name)
     for run in runs:
         run.baseline = baseline
-        cloud.deliver("request", run.event)
+        cloud.deliver("request", run.delivery or run.event)
     deadline = max(run.deadline for run in runs)
     seen = len(cloud.invocations)
 

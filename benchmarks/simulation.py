@@ -54,6 +54,7 @@ from cfn_harness import (
     HarnessViolation,
     Invocation,
     Response,
+    drive,
     running_servers,
 )
 from sagemaker_emulator import SageMakerEmulator, Timeline, Timings, VirtualClock
@@ -137,6 +138,9 @@ STRATEGIES: tuple[Strategy, ...] = (
     ),
 )
 OUTCOMES = ("success", "alarm")
+#: How SageMaker's events and reads behave (emulator faults): as documented, events lost, the
+#: PendingDeploymentSummary stale or absent.
+CONDITIONS = ("delivered", "events-lost", "summary-stale", "summary-absent")
 
 
 # --- measurements ------------------------------------------------------------------------------
@@ -223,6 +227,7 @@ class ScenarioRun:
     strategy: str
     outcome: str
     seed: int
+    condition: str = "delivered"
     deployments: list[Deployment] = field(default_factory=list)
     creates: list[Deployment] = field(default_factory=list)
     immediates: list[Immediate] = field(default_factory=list)
@@ -232,7 +237,8 @@ class ScenarioRun:
 
     @property
     def name(self) -> str:
-        return f"{self.strategy}/{self.outcome}"
+        suffix = "" if self.condition == "delivered" else f" [{self.condition}]"
+        return f"{self.strategy}/{self.outcome}{suffix}"
 
 
 # --- simulation --------------------------------------------------------------------------------
@@ -254,13 +260,15 @@ class Simulator:
             aws_access_key_id="x", aws_secret_access_key="x",
             config=Config(retries={"mode": "standard", "max_attempts": 8}))
 
-    def run(self, strategy: Strategy, outcome: str, deployments: int, seed: int) -> ScenarioRun:
+    def run(self, strategy: Strategy, outcome: str, deployments: int, seed: int,
+            condition: str = "delivered") -> ScenarioRun:
         real_start = time.perf_counter()
         rng = random.Random(f"{seed}/{strategy.name}/{outcome}")
         emulator_seed = rng.getrandbits(32)
-        result = ScenarioRun(strategy.name, outcome, emulator_seed)
+        result = ScenarioRun(strategy.name, outcome, emulator_seed, condition)
         clock = VirtualClock()
         self.emulator.reset(clock, timings=TIMINGS, seed=emulator_seed)
+        apply_condition(self.emulator, condition)
         harness = self.servers.fresh(clock)
         configs = [f"{ENDPOINT}-config-{i}" for i in range(deployments + 1)]
         for name in configs:
@@ -364,7 +372,16 @@ class Simulator:
         )
 
 
-Scenario = tuple[str, str]  # (strategy name, outcome)
+def apply_condition(emulator: SageMakerEmulator, condition: str) -> None:
+    if condition == "events-lost":
+        emulator.faults.events(lose=1.0)
+    elif condition == "summary-stale":
+        emulator.faults.stale_summary()
+    elif condition == "summary-absent":
+        emulator.faults.absent_summary()
+
+
+Scenario = tuple[str, str, str]  # (strategy name, outcome, condition)
 
 _worker: Simulator | None = None
 
@@ -387,17 +404,25 @@ def _run_in_worker(scenario: Scenario, deployments: int, seed: int) -> ScenarioR
         _start_worker()
     assert _worker is not None
     strategy = next(s for s in STRATEGIES if s.name == scenario[0])
-    return _worker.run(strategy, scenario[1], deployments, seed)
+    if scenario[2] != "delivered":
+        deployments = max(1, deployments // 3)  # fewer: these conditions only bound the worst
+    return _worker.run(strategy, scenario[1], deployments, seed, scenario[2])
 
 
-def scenarios() -> list[Scenario]:
-    return [(strategy.name, outcome) for strategy in STRATEGIES for outcome in OUTCOMES]
+def scenarios(quick: bool = False) -> list[Scenario]:
+    """Every strategy and outcome with events delivered, and under each other condition; a
+    quick run (the smoke test) only the first strategy's success under the other conditions."""
+    delivered = [(s.name, o, "delivered") for s in STRATEGIES for o in OUTCOMES]
+    others = [(s.name, o, c) for c in CONDITIONS[1:] for s in STRATEGIES for o in OUTCOMES]
+    if quick:
+        others = [(STRATEGIES[0].name, OUTCOMES[0], c) for c in CONDITIONS[1:]]
+    return delivered + others
 
 
 def run_scenarios(deployments: int, seed: int, workers: int,
-                  log: Callable[[str], None]) -> list[ScenarioRun]:
+                  log: Callable[[str], None], quick: bool = False) -> list[ScenarioRun]:
     """Every scenario, on ``workers`` processes (1: in this process); results in scenario order."""
-    todo = scenarios()
+    todo = scenarios(quick)
 
     def report(run: ScenarioRun) -> None:
         log(f"  {run.name:<22} {len(run.deployments)} deployments in "
@@ -416,7 +441,7 @@ def run_scenarios(deployments: int, seed: int, workers: int,
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_start_worker) as pool:
         # Longest first (successful deployments wait longest), for an even load.
-        ordered = sorted(todo, key=lambda s: s[1] != "success")
+        ordered = sorted(todo, key=lambda s: (s[2] != "delivered", s[1] != "success"))
         futures = {pool.submit(_run_in_worker, s, deployments, seed): s for s in ordered}
         for future in as_completed(futures):
             done[futures[future]] = future.result()
@@ -499,10 +524,17 @@ def aggregate(label: str, deployments: Sequence[Deployment]) -> Json:
 
 def summarise(runs: Sequence[ScenarioRun]) -> Json:
     scenarios = [aggregate(run.name, run.deployments) for run in runs]
-    strategies = [aggregate(strategy.name, [d for run in runs if run.strategy == strategy.name
-                                            for d in run.deployments])
-                  for strategy in STRATEGIES]
-    creates = aggregate("create", [d for run in runs for d in run.creates])
+
+    def per_strategy(condition: str) -> list[Json]:
+        return [aggregate(strategy.name, [d for run in runs if run.strategy == strategy.name
+                                          and run.condition == condition
+                                          for d in run.deployments])
+                for strategy in STRATEGIES]
+
+    strategies = per_strategy("delivered")
+    conditions = {condition: per_strategy(condition) for condition in CONDITIONS}
+    creates = aggregate("create", [d for run in runs if run.condition == "delivered"
+                                   for d in run.creates])
     immediates: dict[str, Json] = {}
     for run in runs:
         for item in run.immediates:
@@ -520,6 +552,7 @@ def summarise(runs: Sequence[ScenarioRun]) -> Json:
     return {
         "scenarios": scenarios,
         "strategies": strategies,
+        "conditions": conditions,
         "create": creates,
         "no_wait_requests": immediates,
         "unexpected": {run.name: run.unexpected for run in runs if run.unexpected},
@@ -531,3 +564,77 @@ def summarise(runs: Sequence[ScenarioRun]) -> Json:
     }
 
 
+
+
+# --- many rollouts at once ------------------------------------------------------------------
+
+
+def fleet(count: int, seed: int) -> Json:
+    """One stack update of ``count`` endpoints at once (all at once, each its own invocations),
+    with 150 rules of other workloads on the default bus: every answer, the total API calls and
+    Lambda seconds (virtual)."""
+    from rollout_support import provider_factory
+
+    real_start = time.perf_counter()
+    with running_servers() as servers, SageMakerEmulator(VirtualClock()) as emulator:
+        clock = VirtualClock()
+        emulator.reset(clock, timings=Timings(create=60.0, provision=(240.0, 480.0),
+                                              traffic_shift=(10.0, 30.0),
+                                              terminate=(60.0, 120.0)), seed=seed)
+        sagemaker: Any = boto3.client(
+            "sagemaker", endpoint_url=emulator.url, region_name="us-east-1",
+            aws_access_key_id="x", aws_secret_access_key="x",
+            config=Config(retries={"mode": "standard", "max_attempts": 8}))
+        harness = servers.fresh(clock)
+        harness.aws.add_filler_rules(150)
+        harness.cloud.connect(emulator)
+        factory = provider_factory(harness, sagemaker, clock)
+        for name in ("fleet-config-a", "fleet-config-b"):
+            sagemaker.create_endpoint_config(
+                EndpointConfigName=name,
+                ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "model",
+                                     "InitialInstanceCount": INSTANCES,
+                                     "InstanceType": "ml.m5.xlarge"}])
+        stacks: list[CloudFormationStack] = []
+        arn = None
+        for index in range(count):
+            name = f"fleet-{index:03d}"
+            sagemaker.create_endpoint(EndpointName=name, EndpointConfigName="fleet-config-a")
+            stack = harness.stack(factory(), factory=factory, logical_id=f"Endpoint{index:03d}",
+                                  stack_arn=arn)
+            arn = stack.stack_id
+            stack.physical_id = name
+            stack.properties = {"EndpointName": name, "EndpointConfigName": "fleet-config-a"}
+            stacks.append(stack)
+        clock.advance(61)
+        calls_before = len(emulator.calls)
+        deployment = STRATEGIES[0].deployment_config()
+        with harness.virtual_sleeps():
+            answers = drive([s.prepare("Update", {**(s.properties or {}),
+                                                  "EndpointConfigName": "fleet-config-b",
+                                                  "DeploymentConfig": deployment},
+                                       old_properties=s.properties) for s in stacks])
+            harness.logs.clear()
+        operations: dict[str, int] = {}
+        for call in emulator.calls[calls_before:]:
+            operations[call.operation] = operations.get(call.operation, 0) + 1
+        for api in harness.cloud.api_calls:
+            operations[api.operation] = operations.get(api.operation, 0) + 1
+        invocations = harness.cloud.invocations
+        ends = {n: emulator.finished_operations(n)[-1].end
+                for n in (str(a.physical_resource_id) for a in answers)}
+        latencies = [a.arrived_at - ends[str(a.physical_resource_id)] for a in answers]
+        return {
+            "endpoints": count, "rules_already_on_the_bus": 150,
+            "succeeded": sum(1 for a in answers if a.succeeded),
+            "latency": distribution(latencies),
+            "api_calls": dict(sorted(operations.items())),
+            "api_calls_total": sum(operations.values()),
+            "invocations": len(invocations),
+            "lambda_seconds": billed_seconds(invocations),
+            "max_invocation_seconds": round(max(i.duration for i in invocations), 3),
+            "near_timeout": near_timeout(invocations),
+            "rules_on_the_bus_after": harness.aws.rule_count(),
+            "policy_bytes_after": harness.aws.policy_size(harness.function_name),
+            "real_seconds": round(time.perf_counter() - real_start, 1),
+        }

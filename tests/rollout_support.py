@@ -26,3 +26,17 @@ def provider_factory(harness: Harness, sagemaker_client: Any, clock: Any) -> Cal
                                   clock=clock)
 
     return build
+
+
+def props(config: str, name: str = "ep", **extra: Any) -> dict[str, Any]:
+    """The custom resource's properties for endpoint ``name`` on ``config``."""
+    return {"EndpointName": name, "EndpointConfigName": config, **extra}
+
+
+def make_configs(sagemaker: Any, *names: str, count: int = 4) -> None:
+    """What CloudFormation's AWS::SageMaker::EndpointConfig resources would have created."""
+    for name in names:
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=name,
+            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "model",
+                                 "InitialInstanceCount": count, "InstanceType": "ml.m5.xlarge"}])

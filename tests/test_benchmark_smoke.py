@@ -18,7 +18,10 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 STRATEGIES = ("all-at-once", "canary", "linear", "rolling")
-SCENARIOS = [f"{s}/{o}" for s in STRATEGIES for o in ("success", "alarm")]
+DELIVERED = [f"{s}/{o}" for s in STRATEGIES for o in ("success", "alarm")]
+#: A quick run tries each other condition once (the full run: every strategy and outcome).
+CONDITIONS = ("events-lost", "summary-stale", "summary-absent")
+SCENARIOS = [*DELIVERED, *(f"all-at-once/success [{c}]" for c in CONDITIONS)]
 NO_WAIT = (
     "update that changes nothing SageMaker serves (tags only)",
     "rollback to the config already serving",
@@ -71,13 +74,13 @@ def test_every_scenario_is_simulated_with_both_baselines(
     assert [row["scenario"] for row in simulation["scenarios"]] == SCENARIOS
     for row in simulation["scenarios"]:
         _check_aggregate(row, deployments)
-        outcome = "SUCCESS/deployed" if row["scenario"].endswith("success") else (
-            "FAILED/rolled-back")
+        outcome = "SUCCESS/deployed" if "/success" in row["scenario"] else "FAILED/rolled-back"
         assert row["statuses"] == [outcome]
     assert [row["scenario"] for row in simulation["strategies"]] == list(STRATEGIES)
     for row in simulation["strategies"]:
         _check_aggregate(row, 2 * deployments)
-    _check_aggregate(simulation["create"], len(SCENARIOS))
+    _check_aggregate(simulation["create"], len(DELIVERED))
+    assert set(simulation["conditions"]) == {"delivered", *CONDITIONS}
     assert simulation["unexpected"] == {}
     assert simulation["harness_violations"] == {}
 
@@ -87,6 +90,17 @@ def test_no_invocation_comes_near_the_lambda_timeout(
 ) -> None:
     results, _ = quick_run
     assert results["simulation"]["invocations_near_timeout"] == 0
+    assert results["fleet"]["near_timeout"] == 0
+
+
+def test_rollouts_at_once_are_reported_with_their_api_calls_and_lambda_seconds(
+    quick_run: tuple[dict[str, Any], str],
+) -> None:
+    results, _ = quick_run
+    fleet = results["fleet"]
+    assert fleet["succeeded"] == fleet["endpoints"] >= 1
+    assert fleet["api_calls"]["UpdateEndpoint"] == fleet["endpoints"]
+    assert fleet["lambda_seconds"] > 0 and fleet["invocations"] >= fleet["endpoints"]
 
 
 def test_requests_that_need_no_waiting_are_reported(

@@ -14,7 +14,7 @@ from typing import Any
 
 from cfn_harness import CloudFormationStack, Harness, Invocation, drive
 from cfn_harness.moto_aws import POLICY_LIMIT, RULE_QUOTA
-from rollout_support import provider_factory
+from rollout_support import make_configs, props, provider_factory
 from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
 from sagemaker_rollout_handler.contract import LEGACY_STATE_KEY
 from sagemaker_rollout_handler.decisions import LAGGING_READ_GRACE
@@ -38,18 +38,6 @@ CANARY: Json = {
 ALL_AT_ONCE: Json = {"BlueGreenUpdatePolicy": {
     "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
     "MaximumExecutionTimeoutInSeconds": 1800}}
-
-
-def props(config: str, name: str = ENDPOINT, **extra: Any) -> Json:
-    return {"EndpointName": name, "EndpointConfigName": config, **extra}
-
-
-def make_configs(sagemaker: Any, *names: str) -> None:
-    for name in names:
-        sagemaker.create_endpoint_config(
-            EndpointConfigName=name,
-            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "model",
-                                 "InitialInstanceCount": 4, "InstanceType": "ml.m5.xlarge"}])
 
 
 def on_a(stack: CloudFormationStack, sagemaker: Any) -> CloudFormationStack:

@@ -80,6 +80,9 @@ class Progress:
     issued_at: float | None = None
     #: Our deployment was seen in flight (Updating / RollingBack, or on its way) after the call.
     seen_in_flight: bool = False
+    #: The endpoint carries this request's tag (written at its first look): from then on, a
+    #: newer request's tag means this one was superseded.
+    claimed: bool = False
 
 
 #: A read right after UpdateEndpoint may still show the old InService view (eventual

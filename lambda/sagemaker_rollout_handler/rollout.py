@@ -134,7 +134,9 @@ class _Loop:
                  first: bool) -> None:
         self.plan, self.endpoints, self.clock = plan, endpoints, clock
         self.progress = progress
-        self.first = first
+        # A request that has not claimed the endpoint yet (its first invocation ended before
+        # it looked: a config that read as missing) claims it at its next look.
+        self.first = first or not progress.claimed
         self.observed: Observation | None = None
 
     def watch(self, watch: Watch) -> Outcome:
@@ -193,6 +195,7 @@ class _Loop:
                     goal.present or self.progress.owned):
                 # The tag also routes SageMaker's events about the endpoint to this request.
                 _claim(plan, observed, tag, self.endpoints)
+                self.progress = replace(self.progress, claimed=True)
             in_a_wake = not self.first
             self.first = False
             outcome = self._act_on(step, observed, in_a_wake)

@@ -74,7 +74,7 @@ class WaitState:
         old = data.get("progress", {})
         progress = Progress(issued=bool(old.get("issued")), created=bool(old.get("created")),
                             last_phase=old.get("last_phase"), owned=bool(old.get("owned")),
-                            seen_in_flight=bool(old.get("issued")))
+                            seen_in_flight=bool(old.get("issued")), claimed=True)
         return WaitState(target_id=str(data["target_id"]), creates=bool(data["creates"]),
                          deadline=float(data["deadline"]), progress=progress,
                          started=float(data.get("rule_created") or now), looked_at=now)

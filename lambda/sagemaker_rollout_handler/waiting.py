@@ -24,6 +24,7 @@ from .decisions import Goal, Observation
 from .properties import PropertyError, RolloutRequest, parse_request
 from .resource import RolloutResource, not_created_id
 from .rollout import Done, Failed, Outcome, Pending, Plan, Watch, run
+from .sagemaker import SageMakerError
 from .schedule import POLL_INTERVAL, events_lost, next_safety_wake, plan_wake
 from .state import WaitState, carried_request, fingerprint, read_payload, wake_payload
 from .wakes import Wakes, schedule_name
@@ -138,13 +139,21 @@ class Waiter:
         if not arn or isinstance(outcome, Failed):
             return
         kind = event["RequestType"]
+        before: dict[str, str] | None = None
         if kind == "Update" and not state.creates:
             old = event.get("OldResourceProperties", {}).get("Tags") or []
             before = {str(tag.get("Key")): str(tag.get("Value", "")) for tag in old}
-            if before != request.tags:
-                self._endpoints().sync_tags(arn, before, request.tags)
-        elif kind == "Create" and request.adopt_existing and request.tags:
-            self._endpoints().sync_tags(arn, {}, request.tags)
+        elif kind == "Create" and request.adopt_existing:
+            before = {}
+        if before is None or before == request.tags:
+            return
+        try:
+            self._endpoints().sync_tags(arn, before, request.tags)
+        except SageMakerError as error:
+            self._fail(event, state, (
+                f'Endpoint "{state.target_id}": the stack\'s tags could not be applied. '
+                f'SageMaker said: {error.code}: "{error.message}". Fix the Tags property and '
+                "deploy again."))
 
     # -- a wake ------------------------------------------------------------------------------
 

@@ -138,6 +138,9 @@ class Cloud:
         self._factory: Callable[[], Handler] | None = None
         self._idle: list[Handler] = []
         self.max_real_seconds = 60.0
+        #: Calls the function made through the hooked clients (EventBridge, Lambda, Scheduler).
+        self.api_calls: list[Any] = []
+        self._recorded: set[int] = set()
         #: Drop (or transform) a delivery before it reaches the function: returns None to drop.
         self.intercept: Callable[[Kind, Json], Json | None] | None = None
 
@@ -150,6 +153,22 @@ class Cloud:
         """The function: ``factory()`` builds one container (a handler); idle ones are reused."""
         self._factory = factory
         self._idle = []
+
+    def record_calls(self, client: Any) -> None:
+        """Record every call made through ``client`` (once, however many stacks share it)."""
+        if id(client) in self._recorded:
+            return
+        self._recorded.add(id(client))
+        from .driver import ApiCall
+
+        service = client.meta.service_model.service_id.hyphenize()
+
+        def record(params: Json, model: Any, **_: Any) -> None:
+            with self._lock:
+                self.api_calls.append(ApiCall(self.clock.now(), service, model.name,
+                                              copy.deepcopy(params)))
+
+        client.meta.events.register(f"provide-client-params.{service}", record)
 
     def hook_scheduler(self, client: Any) -> None:
         """See the function's schedule calls (to fire them as Scheduler would)."""

@@ -215,12 +215,10 @@ class CloudFormationStack:
         self.history: list[Response] = []
         #: Every ResponseURL handed out (for the log assertions).
         self.response_urls: list[str] = []
-        #: Calls the function made through the hooked clients (EventBridge, Lambda, Scheduler).
-        self.api_calls: list[ApiCall] = []
         self._multiple_allowed: set[str] = set()
         self._lock = threading.Lock()
         for client in api_clients:
-            self._hook(client)
+            cloud.record_calls(client)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -315,7 +313,7 @@ class CloudFormationStack:
         timeout = int(props.get("ServiceTimeout", 3600))
         return _Run(self, request_type, event, now, now + timeout, PollingState((), ()),
                     len(self.cloud.invocations), dict(properties), allow_multiple_responses,
-                    len(self.api_calls))
+                    len(self.cloud.api_calls))
 
     def check_history(self) -> None:
         """No late answer arrived for an earlier request (a stale wake answering again)."""
@@ -404,8 +402,8 @@ class CloudFormationStack:
             body=body, size=first.size, sent_at=run.sent_at, arrived_at=first.arrived_at,
             deadline=run.deadline, invocations=mine, schedules=schedules, puts=tuple(puts),
         )
-        with self._lock:
-            calls = tuple(c for c in self.api_calls[run.first_call:] if c.time <= first.arrived_at)
+        calls = tuple(c for c in self.cloud.api_calls[run.first_call:]
+                      if c.time <= first.arrived_at)
         response = dataclasses.replace(response, api_calls=calls)
         self._remember(response, run.properties, run.allow_multiple)
         return response
@@ -460,16 +458,6 @@ class CloudFormationStack:
         if response.succeeded and kind == "Delete":
             self.physical_id = None
             self.properties = None
-
-    def _hook(self, client: Any) -> None:
-        service = client.meta.service_model.service_id.hyphenize()
-
-        def record(params: Json, model: Any, **_: Any) -> None:
-            with self._lock:
-                self.api_calls.append(ApiCall(self.clock.now(), service, model.name,
-                                              copy.deepcopy(params)))
-
-        client.meta.events.register(f"provide-client-params.{service}", record)
 
 
 def drive(runs: Sequence[_Run], *, after_each: Callable[[Invocation], None] | None = None

@@ -63,6 +63,8 @@ class Outage:
     kind: Literal["throttle", "unavailable", "drop"]
     status: str = "pending"
     hits: int = 0
+    #: The window opens when this operation next succeeds (then lasts end - start seconds).
+    after_operation: str | None = None
 
 
 @dataclass
@@ -95,8 +97,18 @@ class FaultPlan:
         self.reads = ReadFaults()
         self.history: list[Fault] = []
 
+    def opened_by(self, operation: str, now: float) -> None:
+        """A call of ``operation`` succeeded at ``now``: open the windows waiting for it."""
+        for outage in self.outages:
+            if outage.after_operation == operation:
+                length = outage.end - outage.start
+                outage.start, outage.end, outage.after_operation = now, now + length, None
+                outage.status = f"open from {now}"
+
     def outage_at(self, operation: str, now: float) -> Outage | None:
         for outage in self.outages:
+            if outage.after_operation is not None:
+                continue
             if outage.start <= now < outage.end and outage.operation in (None, operation):
                 outage.hits += 1
                 outage.status = f"{outage.hits} call(s) failed"
@@ -245,14 +257,16 @@ class Faults:
 
     def outage(
         self, seconds: float, *, kind: Literal["throttle", "unavailable", "drop"] = "throttle",
-        operation: str | None = None, after: float = 0.0,
+        operation: str | None = None, after: float = 0.0, after_operation: str | None = None,
     ) -> Outage:
-        """From ``after`` seconds from now, for ``seconds``, every call (of ``operation``, or of
-        all) fails with ``kind`` (see :class:`Outage`). Issue 17.5: 150 s of throttling or 120 s
-        of HTTP 503 outlast botocore's 8 attempts."""
+        """From ``after`` seconds from now (or from the next success of ``after_operation``),
+        for ``seconds``, every call (of ``operation``, or of all) fails with ``kind`` (see
+        :class:`Outage`). Issue 17.5: 150 s of throttling or 120 s of HTTP 503 outlast
+        botocore's 8 attempts; issue 17.3: a connection dropped right after CreateEndpoint."""
         with self._store.lock:
             now = self._store.clock.now()
-            outage = Outage(operation, now + after, now + after + seconds, kind)
+            outage = Outage(operation, now + after, now + after + seconds, kind,
+                            after_operation=after_operation)
             self._store.plan.outages.append(outage)
             self._store.plan.history.append(outage)
         return outage

@@ -198,6 +198,7 @@ class Store:
             finally:
                 self.check_invariants(now)
             self.calls.append(Call(now, operation, copy.deepcopy(params)))
+            self.plan.opened_by(operation, now)
             return result
 
     def _outage(self, operation: str, now: float) -> None:

@@ -35,7 +35,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.rollout_benchmark", "--quick", "--output",
          str(output)],
-        cwd=REPOSITORY, capture_output=True, text=True, timeout=300, check=False,
+        cwd=REPOSITORY, capture_output=True, text=True, timeout=900, check=False,
     )
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
     return json.loads(output.read_text()), done.stdout

@@ -29,7 +29,6 @@ acknowledgments can name it:
 from __future__ import annotations
 
 import contextlib
-import json
 import weakref
 
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
@@ -40,7 +39,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from sagemaker_rollout_handler.contract import (
-    EVENT_PATTERN_LIMIT,
     FUNCTION_TIMEOUT_SECONDS,
     MAX_SERVICE_TIMEOUT_SECONDS,
     SCHEDULE_GROUP_ENV,
@@ -60,9 +58,6 @@ PROVIDER_UUID = "7d0f4f0e-5c3a-4a7e-9a53-5b1f3c0d2a61"
 #: of that version still in flight; none is made any more).
 POLLING_RULE_PREFIX = SCHEDULE_NAME_PREFIX
 
-#: How long an endpoint's ARN can be once CloudFormation resolved it (``arn:aws-us-gov:sagemaker:``
-#: + a Region + an account + ``:endpoint/`` + 63 characters), to size the event pattern at synth.
-_LONGEST_ENDPOINT_ARN = 130
 
 #: The construct id of the provider in its stack.
 PROVIDER_ID = "SageMakerRolloutProvider"
@@ -317,10 +312,10 @@ class RolloutProvider(Construct):
         )
 
     def _events_rule(self, stack: Stack) -> None:
-        """The stack's one rule on the default bus: SageMaker's events of the stack's endpoints
-        (all of them when their ARNs do not fit EventBridge's pattern size) -> the function."""
-        self._watched: list[str] = []
-        self._named_pattern = True
+        """The stack's one rule on the default bus: every SageMaker endpoint event of the account
+        and Region -> the function, which keeps those of its own endpoints (their request tag).
+        Naming the endpoints in the pattern would cost a jsii round trip per endpoint at synth,
+        and stops fitting EventBridge's 2,048-character pattern at about a dozen endpoints."""
         rule = events.CfnRule(
             self,
             "SageMakerEvents",
@@ -346,23 +341,6 @@ class RolloutProvider(Construct):
             source_arn=rule.attr_arn,
         )
         self.events_rule = rule
-
-    def _watch(self, endpoint_arn: str) -> None:
-        """Name the endpoint in the rule's pattern while the ARNs fit EventBridge's pattern size
-        (2048 characters); beyond, the rule takes every SageMaker endpoint event of the account
-        and Region, and the handler keeps those of its own endpoints (their request tag). The
-        pattern is set again only while it names endpoints: a jsii round trip for the first
-        dozen endpoints of a stack, none after."""
-        if not self._named_pattern:
-            return
-        self._watched.append(endpoint_arn)
-        longest = {**sagemaker_event_pattern(["x"]),
-                   "resources": ["x" * _LONGEST_ENDPOINT_ARN] * len(self._watched)}
-        if len(json.dumps(longest)) > EVENT_PATTERN_LIMIT:
-            self._named_pattern = False
-            self.events_rule.event_pattern = sagemaker_event_pattern(None)
-        else:
-            self.events_rule.event_pattern = sagemaker_event_pattern(self._watched)
 
     def _acknowledge_wildcards(self, polling_rules: str) -> None:
         """Acknowledge, on the role's policy only, the resource wildcards it must have."""
@@ -454,7 +432,6 @@ class RolloutProvider(Construct):
         if endpoint_arn not in self._granted:
             self._granted.add(endpoint_arn)
             self._endpoints.add_resources(endpoint_arn)
-            self._watch(endpoint_arn)
 
     def grant_describe_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Allow the provider (and SageMaker acting for it) to read a rollback alarm."""

@@ -12,7 +12,6 @@ rules a configuration breaks:
 
 from __future__ import annotations
 
-
 import itertools
 import math
 import re

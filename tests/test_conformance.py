@@ -113,6 +113,18 @@ def add_test_stacks(app: App) -> None:
         retained_properties_exclusions=[VariantProperty.DESIRED_WEIGHT],
     )
     RolloutEndpoint(full, "Reused", variants=variants(), reuse_last_deployment_config=True)
+    # Longer than the custom resource's hour: the WaitCondition mode (docs/long-rollouts.md).
+    RolloutEndpoint(
+        full,
+        "LongLinear",
+        variants=variants(10),
+        deployment=DeploymentStrategy.blue_green(
+            traffic_routing=TrafficRouting.linear(
+                step_size=CapacitySize.percent(10), interval=Duration.minutes(10)
+            )
+        ),
+        rollback_alarms=[alarm(full, "LongLinearErrors")],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,18 @@ depends on what, and the EndpointConfig's retention.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, Stack
+from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Annotations, Match, Template
+from click.testing import CliRunner
 from construct_support import dependency_graph, depends_on, instance_variant, new_stack, only
 from sagemaker_rollout import (
     CapacitySize,
@@ -25,6 +28,7 @@ from sagemaker_rollout import (
     TrafficRouting,
     WaitMode,
 )
+from sagemaker_rollout.cli.main import cli
 from sagemaker_rollout.endpoint import WAIT_HANDLE_PROPERTY
 
 HANDLE = "AWS::CloudFormation::WaitConditionHandle"
@@ -273,3 +277,20 @@ def test_the_endpoint_config_is_retained_in_the_wait_condition_mode() -> None:
 def test_the_endpoint_config_is_deleted_in_the_custom_resource_mode() -> None:
     config = only(synth(deployment=canary()), ENDPOINT_CONFIG)[1]
     assert "DeletionPolicy" not in config
+
+
+# --- seen by `sagemaker-rollout plan` ------------------------------------------------------------
+
+
+def test_plan_holds_the_rollout_against_its_wait_condition(tmp_path: Path) -> None:
+    app = App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []})
+    stack = Stack(app, "Long")
+    RolloutEndpoint(stack, "Endpoint", endpoint_name="long", deployment=linear_2h(),
+                    variants=[instance_variant(initial_instance_count=10)])
+    condition_id = wait_ids(Template.from_stack(stack))[1]
+    result = CliRunner().invoke(cli, ["plan", app.synth().directory, "--json"])
+    assert result.exit_code == 0, result.output
+    (item,) = json.loads(result.stdout)
+    assert item["worst_case_seconds"] == 6600
+    assert item["budget_seconds"] == 29190
+    assert item["budget_source"] == f"WaitCondition {condition_id}"

@@ -29,7 +29,9 @@ from sagemaker_rollout import (
     WaitMode,
 )
 from sagemaker_rollout.cli.main import cli
+from sagemaker_rollout.deployment import VariantFacts
 from sagemaker_rollout.endpoint import WAIT_HANDLE_PROPERTY
+from sagemaker_rollout.rendered_timeline import rollout_timeline
 
 HANDLE = "AWS::CloudFormation::WaitConditionHandle"
 CONDITION = "AWS::CloudFormation::WaitCondition"
@@ -294,3 +296,15 @@ def test_plan_holds_the_rollout_against_its_wait_condition(tmp_path: Path) -> No
     assert item["worst_case_seconds"] == 6600
     assert item["budget_seconds"] == 29190
     assert item["budget_source"] == f"WaitCondition {condition_id}"
+
+
+def test_a_running_long_rollout_has_a_timeline_in_the_wait_condition_mode() -> None:
+    # What `sagemaker-rollout watch` asks of a deployment it sees running.
+    template = synth()
+    config = only(template, ROLLOUT)[1]["Properties"]["DeploymentConfig"]
+    variants = [VariantFacts("AllTraffic", "ml.m5.large", 10, False)]
+    timeline = rollout_timeline(config, variants, check_timeout=False, wait_mode=None)
+    assert timeline.budget.wait_condition
+    assert timeline.budget.worst_case == 6600
+    with pytest.raises(ValueError, match="timeout-exceeds-waits"):
+        rollout_timeline(config, variants, check_timeout=False)

@@ -214,8 +214,8 @@ def test_timeout_above_43200_s_is_refused_with_the_fix() -> None:
         maximum_execution_timeout=Duration.hours(8))
     with pytest.raises(ValueError, match=r"\[sagemaker-rollout:timeout-fits-wait-condition\] "
                        r"maximum_execution_timeout = 28800 s \(8 h\).* = 44190 s > WaitCondition "
-                       r"Timeout limit 43200 s; the limit is 27810 s\. Fix: set "
-                       r"maximum_execution_timeout to at most 27810 s"):
+                       r"Timeout limit 43200 s; the limit is 27810 s\. Fix: any one of leave "
+                       r"maximum_execution_timeout out \(the largest that fits, 27810 s\)"):
         synth(deployment=rolling, variants=[instance_variant(initial_instance_count=25)])
 
 
@@ -230,7 +230,8 @@ def test_wait_condition_can_be_forced_for_a_short_rollout() -> None:
 
 
 def test_the_custom_resource_can_be_forced_and_then_refuses_a_long_rollout() -> None:
-    with pytest.raises(ValueError, match=r"timeout-exceeds-waits.*6000 s.*or leave wait_mode out"):
+    with pytest.raises(ValueError, match=r"timeout-exceeds-waits.*6000 s.*"
+                       r"wait_mode left out or WaitMode.WAIT_CONDITION"):
         synth(wait_mode=WaitMode.CUSTOM_RESOURCE)
 
 

@@ -1,5 +1,6 @@
-"""The documentation stays whole: a README a newcomer can read, every rule and warning in
-docs/rules.md, and no link (nor heading anchor) that leads nowhere."""
+"""The documentation stays whole: a README a newcomer can read whose quickstart stack
+synthesizes without a warning, every rule and warning in docs/rules.md, and no link (nor heading
+anchor) that leads nowhere."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sagemaker_rollout
+from aws_cdk import App
+from aws_cdk.assertions import Annotations, Match, Template
 from sagemaker_rollout.rules import Rule, WarningId
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,3 +88,16 @@ def test_every_rule_and_warning_is_documented_in_the_rules_table() -> None:
     ids = {rule.id for rule in Rule} | {warning.value for warning in WarningId}
     ids |= warning_ids_outside_the_enum()
     assert sorted(ids - documented) == [], f"add them to {RULES.relative_to(ROOT)}"
+
+
+def test_readme_quickstart_stack_synthesizes_without_a_warning() -> None:
+    text = README.read_text()
+    start = text.index("```python\nfrom aws_cdk import Duration, Stack\n") + len("```python\n")
+    namespace: dict[str, object] = {}
+    exec(compile(text[start : text.index("```", start)], "README quickstart", "exec"), namespace)
+    app = App(context={"aws:cdk:bundling-stacks": []})
+    stack = namespace["MyEndpointStack"](app, "MyEndpointStack")  # type: ignore[operator]
+    annotations = Annotations.from_stack(stack)
+    assert annotations.find_warning("*", Match.any_value()) == []
+    assert annotations.find_error("*", Match.any_value()) == []
+    Template.from_stack(stack).resource_count_is("Custom::SageMakerEndpointRollout", 1)

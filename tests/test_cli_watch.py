@@ -215,8 +215,11 @@ def test_failed_endpoint_exits_1_with_its_reason(sm: Any, clock: VirtualClock,
     assert result.stderr.strip() == "ep: the endpoint failed (Failed): the model would not load"
 
 
-def synthesized(outdir: Path) -> dict[str, Any]:
-    """An app whose endpoint `ep` deploys with a linear strategy; its rendered DeploymentConfig."""
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """An app whose endpoint `ep` deploys with a linear strategy, synthesized once: its cloud
+    assembly and its rendered DeploymentConfig."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
     app = App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": []})
     RolloutEndpoint(
         Stack(app, "Stack"), "Endpoint", endpoint_name="ep",
@@ -228,28 +231,29 @@ def synthesized(outdir: Path) -> dict[str, Any]:
     template = json.loads((Path(app.synth().directory) / "Stack.template.json").read_text())
     [rollout] = [r for r in template["Resources"].values()
                  if r["Type"] == "Custom::SageMakerEndpointRollout"]
-    config: dict[str, Any] = rollout["Properties"]["DeploymentConfig"]
-    return config
+    return outdir, rollout["Properties"]["DeploymentConfig"]
 
 
-def test_assembly_gives_the_config_being_deployed(sm: Any, clock: VirtualClock,
-                                                  tmp_path: Path) -> None:
-    linear = synthesized(tmp_path)
+def test_assembly_gives_the_config_being_deployed(
+    sm: Any, clock: VirtualClock, assembly: tuple[Path, dict[str, Any]]
+) -> None:
+    outdir, linear = assembly
     # The endpoint was created with a canary config; the deploy switches to linear. SageMaker's
     # LastDeploymentConfig (in the emulator) is the canary's until the deployment ends.
     updating(sm, clock, linear, created_with=CANARY)
 
     assert_linear_countdown(
-        watch(clock, "ep", "--region", "us-east-1", "--assembly", str(tmp_path)))
+        watch(clock, "ep", "--region", "us-east-1", "--assembly", str(outdir)))
 
 
-def test_assembly_without_the_endpoint_is_one_line_and_exit_2(sm: Any, clock: VirtualClock,
-                                                               tmp_path: Path) -> None:
-    synthesized(tmp_path)
+def test_assembly_without_the_endpoint_is_one_line_and_exit_2(
+    sm: Any, clock: VirtualClock, assembly: tuple[Path, dict[str, Any]]
+) -> None:
+    outdir, _ = assembly
 
-    result = watch(clock, "other", "--region", "us-east-1", "--assembly", str(tmp_path))
+    result = watch(clock, "other", "--region", "us-east-1", "--assembly", str(outdir))
 
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"sagemaker-rollout: no rollout of endpoint other in the cloud assembly at {tmp_path} "
+        f"sagemaker-rollout: no rollout of endpoint other in the cloud assembly at {outdir} "
         "(its rollouts: ep)")

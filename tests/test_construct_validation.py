@@ -318,3 +318,11 @@ def test_limits_themselves_are_allowed() -> None:
         retain_variant_properties=True,
         retained_properties_exclusions=list(VariantProperty),
     )
+
+
+def test_the_tags_docstring_states_the_limit_the_check_applies() -> None:
+    from sagemaker_rollout.endpoint_props import MAX_TAGS
+
+    doc = RolloutEndpoint.__init__.__doc__ or ""
+    assert f":param tags: tags of the endpoint (at most {MAX_TAGS}:" in doc
+    endpoint(tags={f"k{i}": "v" for i in range(MAX_TAGS)})

@@ -10,21 +10,8 @@ from cfn_harness import CloudFormationStack, Harness
 from cfn_harness.tags import user_tags
 from rollout_support import make_configs, props
 from sagemaker_emulator import SageMakerEmulator
+from waiting_support import CANARY, CONFIG_A, CONFIG_B, ENDPOINT
 
-Json = dict[str, Any]
-ENDPOINT = "ep"
-CONFIG_A, CONFIG_B = "ep-config-a", "ep-config-b"
-ALARM = "ep-5xx-errors-high"
-CANARY: Json = {
-    "BlueGreenUpdatePolicy": {
-        "TrafficRoutingConfiguration": {
-            "Type": "CANARY", "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
-            "WaitIntervalInSeconds": 300},
-        "TerminationWaitInSeconds": 120,
-        "MaximumExecutionTimeoutInSeconds": 1800,
-    },
-    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": ALARM}]},
-}
 #: Issue 17.1's reproduction: 18 tags of about 150 characters.
 LARGE_TAGS = [{"Key": f"team-{i:02d}-" + "k" * 32, "Value": "v" * 110} for i in range(18)]
 

@@ -20,21 +20,8 @@ from sagemaker_rollout_handler.contract import LEGACY_STATE_KEY
 from sagemaker_rollout_handler.decisions import LAGGING_READ_GRACE
 from sagemaker_rollout_handler.rollout import REQUEST_TAG
 from sagemaker_rollout_handler.waiting import owner_of
+from waiting_support import ALARM, CANARY, CONFIG_A, CONFIG_B, ENDPOINT, Json
 
-Json = dict[str, Any]
-ENDPOINT = "ep"
-CONFIG_A, CONFIG_B = "ep-config-a", "ep-config-b"
-ALARM = "ep-5xx-errors-high"
-CANARY: Json = {
-    "BlueGreenUpdatePolicy": {
-        "TrafficRoutingConfiguration": {
-            "Type": "CANARY", "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
-            "WaitIntervalInSeconds": 300},
-        "TerminationWaitInSeconds": 120,
-        "MaximumExecutionTimeoutInSeconds": 1800,
-    },
-    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": ALARM}]},
-}
 ALL_AT_ONCE: Json = {"BlueGreenUpdatePolicy": {
     "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
     "MaximumExecutionTimeoutInSeconds": 1800}}

@@ -12,7 +12,8 @@ the emulator's state is computed from per-endpoint timelines evaluated lazily at
 against ``clock.now()`` (no background thread advances state, no real time is read).
 
 Modules: ``clock`` (VirtualClock), ``server`` (HTTP / JSON 1.1 protocol, SageMakerEmulator),
-``model`` (endpoints, configs, tags, operations), ``timeline`` (phases of each operation),
+``model`` (the store with every operation: ``records``, ``store``, ``configs``, ``endpoints``,
+``deployments``, ``tags``), ``timeline`` (phases of each operation),
 ``validation`` (request rules), ``faults`` (fault injection), ``errors`` (messages).
 
 Sources of the modelled rules ("fact sheet" = /work/shared/reference/sagemaker-endpoint-
@@ -85,7 +86,7 @@ patterns other than the tag pattern (not enforced).
 from .clock import DEFAULT_EPOCH, Clock, VirtualClock
 from .errors import ApiError, Messages
 from .faults import AlarmTrip, Faults, InjectedError, ProvisioningFailure
-from .model import Behaviour, Call, Endpoint, EndpointConfig, InvariantViolation
+from .records import Behaviour, Call, Endpoint, EndpointConfig, InvariantViolation
 from .server import SageMakerEmulator
 from .timeline import ALARM_PHASES, GreenVariant, Phase, Timeline, Timings
 

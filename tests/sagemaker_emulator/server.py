@@ -21,7 +21,8 @@ from typing import Any
 from .clock import Clock
 from .errors import ApiError, DroppedConnection, Messages
 from .faults import Faults
-from .model import Behaviour, Call, Endpoint, EndpointConfig, InvariantViolation, Store
+from .model import Store
+from .records import Behaviour, Call, Endpoint, EndpointConfig, InvariantViolation
 from .timeline import Timeline, Timings
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"

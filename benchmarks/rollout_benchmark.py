@@ -40,7 +40,13 @@ from benchmarks.simulation import (
     run_scenarios,
     summarise,
 )
-from benchmarks.synth import asset_size, cold_import, synth_scaling, whole_process_synth
+from benchmarks.synth import (
+    PLATFORM_SCALE,
+    asset_size,
+    cold_import,
+    synth_scaling,
+    whole_process_synth,
+)
 
 Json = dict[str, Any]
 
@@ -227,10 +233,11 @@ def report(results: Json) -> str:
                   "both: aws:cdk:bundling-stacks = []):", ""]
         parts.append(_table(
             ["endpoints", "ours s", "plain L1 s", "ratio", "ours resources", "L1 resources",
-             "Lambda functions (ours)", "assets (ours)"],
+             "Lambda functions (ours)", "assets (ours)", "provider policy characters (ours)"],
             [[str(r["endpoints"]), _fmt(r["ours"]["best"], 2), _fmt(r["plain_l1"]["best"], 2),
               _fmt(r["ratio"], 2), str(r["ours"]["resources"]), str(r["plain_l1"]["resources"]),
-              str(r["ours"]["lambda_functions"]), str(r["ours"]["file_assets"])]
+              str(r["ours"]["lambda_functions"]), str(r["ours"]["file_assets"]),
+              str(r["ours"].get("policy_characters", "-"))]
              for r in synth["sizes"]]))
         bundled = synth["bundled"]
         adds = ""
@@ -349,7 +356,8 @@ def _synth(options: Options, log: Callable[[str], None],
     log("Synth scaling, in process ...")
     start = time.perf_counter()
     synth, asset = synth_scaling(options.synth_sizes, options.synth_repeats,
-                                 options.synth_sizes[-1], log, warm_up=not options.quick)
+                                 options.synth_sizes[-1], log, warm_up=not options.quick,
+                                 scale_sizes=() if options.quick else (PLATFORM_SCALE,))
     phases["synth_in_process"] = round(time.perf_counter() - start, 1)
     log("Synth scaling, a fresh process per synth ...")
     start = time.perf_counter()

@@ -65,11 +65,18 @@ def _inspect_dir(directory: Path) -> Json:
     template = json.loads((directory / "Bench.template.json").read_text())
     resources = template.get("Resources", {})
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    # The policies' documents as the template has them, without whitespace (intrinsics as
+    # written; docs/security.md measures them as IAM counts them).
+    policies = [json.dumps(r["Properties"]["PolicyDocument"], separators=(",", ":"))
+                for r in resources.values()
+                if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
     manifest = json.loads((directory / "Bench.assets.json").read_text())
     assets = [f for f in manifest.get("files", {}).values()
               if f["source"].get("packaging") == "zip"]
     asset_dirs = [directory / f["source"]["path"] for f in assets]
     return {"resources": len(resources), "lambda_functions": len(functions),
+            "iam_policies": len(policies),
+            "policy_characters": sum(len(re.sub(r"\s", "", text)) for text in policies),
             "file_assets": len(assets), "asset_dirs": [str(p) for p in asset_dirs]}
 
 
@@ -88,17 +95,23 @@ def time_synth(case: SynthCase, repeats: int) -> Json:
             "best": round(min(times), 3), **info}
 
 
+#: The platform team's scale of issue 18: one stack per product, one endpoint per tenant.
+PLATFORM_SCALE = 120
+
+
 def synth_scaling(sizes: Sequence[int], repeats: int, bundled_size: int,
-                  log: Callable[[str], None], *, warm_up: bool = True) -> tuple[Json, Path]:
-    """Ours vs plain L1 at each size (bundling skipped for both), then ours at ``bundled_size``
-    with real local bundling; returns the results and a copy of the bundled asset folder
-    (the caller removes its parent)."""
+                  log: Callable[[str], None], *, warm_up: bool = True,
+                  scale_sizes: Sequence[int] = ()) -> tuple[Json, Path]:
+    """Ours vs plain L1 at each size and at each of ``scale_sizes`` (bundling skipped for both),
+    then ours at ``bundled_size`` with real local bundling; returns the results and a copy of the
+    bundled asset folder (the caller removes its parent). Every row also has the size of the
+    provider's IAM policies in the template (``policy_characters``): it must not grow."""
     if warm_up:  # jsii's start and the first use of each construct class are not measured
         for kind in ("ours", "plain-l1"):
             with tempfile.TemporaryDirectory(prefix="bench-warmup-") as outdir:
                 _build(SynthCase(kind, 1, False), outdir)
     rows: list[Json] = []
-    for size in sizes:
+    for size in (*sizes, *scale_sizes):
         ours = time_synth(SynthCase("ours", size, False), repeats)
         plain = time_synth(SynthCase("plain-l1", size, False), repeats)
         rows.append({"endpoints": size, "ours": ours, "plain_l1": plain,

@@ -230,6 +230,8 @@ def test_provider_acknowledges_exactly_its_three_resource_wildcards(nag_app: Pat
         "<AWS::AccountId>:endpoint-config/*]",
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:"
         "<AWS::AccountId>:schedule/<SageMakerRolloutProviderWakesA00E4EB3>/sagemaker-rollout-*]",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
+        "<AWS::AccountId>:endpoint/*]",
     ]
 
 

@@ -34,6 +34,9 @@ ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
 ROLLOUT = "Custom::SageMakerEndpointRollout"
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
+#: The ownership tag every endpoint carries (contract.OWNER_TAG_KEY): the stack's id.
+OWNER_TAG = {"Key": "sagemaker-rollout:stack", "Value": {"Ref": "AWS::StackId"}}
+
 
 
 def variant(**overrides: Any) -> ProductionVariant:
@@ -174,6 +177,7 @@ def test_custom_resource_renders_endpoint_properties_with_explicit_defaults() ->
                 "TerminationWaitInSeconds": 0,
             }
         },
+        "Tags": [OWNER_TAG],
     }
 
 
@@ -212,21 +216,21 @@ def test_retained_properties_and_their_exclusions_are_rendered() -> None:
             retain_variant_properties=True,
             retained_properties_exclusions=[
                 VariantProperty.DESIRED_INSTANCE_COUNT,
-                VariantProperty.DATA_CAPTURE_CONFIG,
+                VariantProperty.DESIRED_WEIGHT,
             ],
         )
     )
     assert properties["RetainAllVariantProperties"] is True
     assert properties["ExcludeRetainedVariantProperties"] == [
         {"VariantPropertyType": "DesiredInstanceCount"},
-        {"VariantPropertyType": "DataCaptureConfig"},
+        {"VariantPropertyType": "DesiredWeight"},
     ]
 
 
-def test_no_exclusions_and_no_tags_are_omitted() -> None:
+def test_no_exclusions_are_omitted_and_without_tags_only_the_ownership_tag_is_rendered() -> None:
     properties = rollout_properties(synth_endpoint())
     assert "ExcludeRetainedVariantProperties" not in properties
-    assert "Tags" not in properties
+    assert properties["Tags"] == [OWNER_TAG]
 
 
 def test_reusing_the_last_deployment_config_omits_the_deployment_config() -> None:
@@ -239,6 +243,7 @@ def test_tags_are_rendered_as_key_value_pairs_sorted_by_key() -> None:
     properties = rollout_properties(synth_endpoint(tags={"team": "ml", "cost-center": "42"}))
     assert properties["Tags"] == [
         {"Key": "cost-center", "Value": "42"},
+        OWNER_TAG,
         {"Key": "team", "Value": "ml"},
     ]
 

@@ -26,9 +26,12 @@ from sagemaker_rollout import (
 )
 
 #: Round trips per endpoint, with the benchmark's canary endpoint: the construct, its config, the
-#: custom resource, their dependency, the generated name, the IAM grant, the stack lookup, the
-#: "canary without alarms" warning, and the user's own two Durations and their conversions.
-MAX_ROUND_TRIPS_PER_ENDPOINT = 20
+#: custom resource, their dependency, the generated name, the stack lookup, the "canary without
+#: alarms" warning, the user's own two Durations and their conversions, the Rollout property's
+#: digest, and the endpoint's TagManager (created, its ownership tag set, its rendered Tags: what
+#: makes Tags.of reach the endpoint). The IAM grant per endpoint is gone (the policy no longer
+#: names endpoints).
+MAX_ROUND_TRIPS_PER_ENDPOINT = 22
 
 
 class Counter:

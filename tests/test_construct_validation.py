@@ -44,13 +44,14 @@ def endpoint(**overrides: Any) -> RolloutEndpoint:
     return RolloutEndpoint(new_stack(), "Endpoint", **props)
 
 
-def alarms(count: int, stack: Stack | None = None) -> list[cloudwatch.IAlarm]:
+def alarms(count: int, stack: Stack | None = None, first: int = 0) -> list[cloudwatch.IAlarm]:
+    """`count` distinct alarms (an alarm of the same ARN added twice is rendered once)."""
     stack = stack or new_stack()
     return [
         cloudwatch.Alarm.from_alarm_arn(
             stack, f"Alarm{i}", f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a{i}"
         )
-        for i in range(count)
+        for i in range(first, first + count)
     ]
 
 
@@ -186,10 +187,10 @@ REFUSALS = [
             Rule.ALARMS_1_TO_10, ["rollback_alarms = 11 alarms", "10 alarms per endpoint"],
             "drop 1 alarm(s): keep those that tell a bad model from a good one.",
             lambda: synthesized(alarm_count=10)),
-    Refused("50 tags (one is kept for the handler's bookkeeping)",
-            lambda: endpoint(tags={f"k{i}": "v" for i in range(50)}),
-            Rule.TAG_COUNT, ["tags = 50 tags", "at most 49 tags"], "drop 1 tag(s).",
-            lambda: synthesized(tags={f"k{i}": "v" for i in range(49)})),
+    Refused("49 tags (two are kept for the handler's request and ownership tags)",
+            lambda: endpoint(tags={f"k{i}": "v" for i in range(49)}),
+            Rule.TAG_COUNT, ["tags = 49 tags", "at most 48 tags"], "drop 1 tag(s).",
+            lambda: synthesized(tags={f"k{i}": "v" for i in range(48)})),
     Refused("a tag key in the handler's reserved prefix",
             lambda: endpoint(tags={"sagemaker-rollout:request": "x"}), Rule.TAG_KEY,
             ["tags key = 'sagemaker-rollout:request'", "the rollout handler's bookkeeping"],
@@ -256,10 +257,10 @@ def test_every_refusal_of_a_variant_is_raised_at_once() -> None:
 
 def test_adding_an_eleventh_rollback_alarm_names_add_rollback_alarm() -> None:
     rollout = endpoint(rollback_alarms=alarms(4))
-    for alarm in alarms(6):
+    for alarm in alarms(6, first=4):
         rollout.add_rollback_alarm(alarm)
     with pytest.raises(ValueError) as refused:
-        rollout.add_rollback_alarm(alarms(1)[0])
+        rollout.add_rollback_alarm(alarms(1, first=10)[0])
     message = str(refused.value)
     assert "[sagemaker-rollout:alarms-1-to-10] add_rollback_alarm = alarm number 11 (4 from " \
         "rollback_alarms, 6 added by add_rollback_alarm before)" in message
@@ -286,6 +287,15 @@ def test_token_values_are_not_checked_at_synth() -> None:
                 initial_instance_count=number,
                 initial_variant_weight=number,
             ),
+        ],
+        endpoint_name=text,
+        tags={text: text},
+    )
+    # A serverless endpoint has one variant (variant_combinations.py): an endpoint of its own.
+    RolloutEndpoint(
+        new_stack(),
+        "Serverless",
+        variants=[
             ProductionVariant.serverless(
                 variant_name="Serverless",
                 model_name=text,
@@ -295,7 +305,6 @@ def test_token_values_are_not_checked_at_synth() -> None:
             ),
         ],
         endpoint_name=text,
-        tags={text: text},
     )
 
 
@@ -305,24 +314,29 @@ def test_limits_themselves_are_allowed() -> None:
         "Endpoint",
         variants=[
             instances(variant_name="v" * 63, initial_variant_weight=0),
-            serverless(
-                variant_name="s",
-                memory_size=Size.gibibytes(6),
-                max_concurrency=200,
-                provisioned_concurrency=200,
-            ),
-            serverless(variant_name="t", memory_size=Size.mebibytes(1024), max_concurrency=1),
+            instances(variant_name="w"),
         ],
         endpoint_name="e" * 63,
         tags={"k" * 128: "v" * 256, "empty": ""},
         retain_variant_properties=True,
-        retained_properties_exclusions=list(VariantProperty),
+        # Every supported exclusion (DATA_CAPTURE_CONFIG is refused: "Not currently supported").
+        retained_properties_exclusions=[VariantProperty.DESIRED_INSTANCE_COUNT,
+                                        VariantProperty.DESIRED_WEIGHT],
     )
+    for memory, concurrency, provisioned in ((Size.gibibytes(6), 200, 200),
+                                             (Size.mebibytes(1024), 1, None)):
+        RolloutEndpoint(
+            new_stack(),
+            "Serverless",
+            variants=[serverless(variant_name="s", memory_size=memory,
+                                 max_concurrency=concurrency,
+                                 provisioned_concurrency=provisioned)],
+        )
 
 
 def test_the_tags_docstring_states_the_limit_the_check_applies() -> None:
     from sagemaker_rollout.endpoint_props import MAX_TAGS
 
     doc = RolloutEndpoint.__init__.__doc__ or ""
-    assert f":param tags: tags of the endpoint (at most {MAX_TAGS}:" in doc
+    assert f":param tags: tags of the endpoint (at most {MAX_TAGS}, ``Tags.of`` included:" in doc
     endpoint(tags={f"k{i}": "v" for i in range(MAX_TAGS)})

@@ -97,8 +97,16 @@ def full() -> Built:
     return Built(stack, tuple(alarms))
 
 
-def common_statements(built: Built, endpoint_arns: list[Any]) -> dict[str, dict[str, Any]]:
-    """The statements every stack has, whatever its endpoints."""
+def endpoints_arn() -> dict[str, Any]:
+    return arn("sagemaker", "endpoint/*")
+
+
+OWNER = {"aws:ResourceTag/sagemaker-rollout:stack": {"Ref": "AWS::StackId"}}
+OWNER_IN_REQUEST = {"aws:RequestTag/sagemaker-rollout:stack": {"Ref": "AWS::StackId"}}
+
+
+def common_statements(built: Built) -> dict[str, dict[str, Any]]:
+    """The statements every stack has, whatever its endpoints: none names an endpoint."""
     function_arn = {"Fn::GetAtt": [built.function_id, "Arn"]}
     return {
         "Logs": {
@@ -138,18 +146,40 @@ def common_statements(built: Built, endpoint_arns: list[Any]) -> dict[str, dict[
             "Effect": "Allow",
             "Resource": arn("sagemaker", "endpoint-config/*"),
         },
-        "SageMakerEndpoints": {
-            "Action": [
-                "sagemaker:CreateEndpoint",
-                "sagemaker:UpdateEndpoint",
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:DeleteEndpoint",
-                "sagemaker:AddTags",
-                "sagemaker:DeleteTags",
-                "sagemaker:ListTags",
-            ],
+        "CreateOwnedEndpoints": {
+            "Action": "sagemaker:CreateEndpoint",
+            "Condition": {"StringEquals": OWNER_IN_REQUEST},
             "Effect": "Allow",
-            "Resource": endpoint_arns if len(endpoint_arns) > 1 else endpoint_arns[0],
+            "Resource": endpoints_arn(),
+        },
+        "TagOwnedEndpointsOnCreate": {
+            "Action": "sagemaker:AddTags",
+            "Condition": {
+                "StringEquals": {"sagemaker:TaggingAction": "CreateEndpoint", **OWNER_IN_REQUEST}
+            },
+            "Effect": "Allow",
+            "Resource": endpoints_arn(),
+        },
+        "OwnedEndpoints": {
+            "Action": [
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:ListTags",
+                "sagemaker:AddTags",
+            ],
+            "Condition": {"StringEquals": OWNER, "StringEqualsIfExists": OWNER_IN_REQUEST},
+            "Effect": "Allow",
+            "Resource": endpoints_arn(),
+        },
+        "OwnedEndpointTags": {
+            "Action": "sagemaker:DeleteTags",
+            "Condition": {
+                "StringEquals": OWNER,
+                "ForAllValues:StringNotEquals": {"aws:TagKeys": ["sagemaker-rollout:stack"]},
+            },
+            "Effect": "Allow",
+            "Resource": endpoints_arn(),
         },
         "LegacyPollingPermission": {
             "Action": "lambda:RemovePermission",
@@ -167,32 +197,43 @@ def common_statements(built: Built, endpoint_arns: list[Any]) -> dict[str, dict[
 def test_an_endpoint_without_tags_or_alarms_gets_exactly_the_common_statements(
     minimal: Built,
 ) -> None:
-    expected = common_statements(minimal, [arn("sagemaker", "endpoint/only-endpoint")])
+    expected = common_statements(minimal)
     assert {sid: _without_sid(s) for sid, s in minimal.statements.items()} == expected
 
 
-def test_rollback_alarms_add_exactly_their_statement(
+def test_rollback_alarms_add_one_statement_on_the_alarms_of_the_account_and_region(
     full: Built,
 ) -> None:
-    first = arn("sagemaker", "endpoint/first-endpoint")
-    second = arn("sagemaker", "endpoint/second-endpoint")
-    expected = common_statements(full, [first, second])
+    expected = common_statements(full)
     expected["RollbackAlarms"] = {
         "Action": "cloudwatch:DescribeAlarms",
         "Effect": "Allow",
-        "Resource": full.alarm_arns,
+        "Resource": {
+            "Fn::Join": [
+                "",
+                ["arn:", PARTITION, ":cloudwatch:", REGION, ":", ACCOUNT, ":alarm:*"],
+            ]
+        },
     }
     assert {sid: _without_sid(s) for sid, s in full.statements.items()} == expected
 
 
+def test_an_adopted_endpoint_adds_a_statement_on_its_own_lower_cased_arn() -> None:
+    stack = new_stack()
+    add_endpoint(stack, "Adopted", endpoint_name="Legacy-Endpoint", adopt_existing_endpoint=True)
+    add_endpoint(stack, "Plain", endpoint_name="plain")
+    built = Built(stack)
+    assert _without_sid(built.statements["AdoptEndpoint1"]) == {
+        "Action": ["sagemaker:DescribeEndpoint", "sagemaker:ListTags", "sagemaker:AddTags"],
+        "Condition": {"StringEqualsIfExists": OWNER_IN_REQUEST},
+        "Effect": "Allow",
+        "Resource": arn("sagemaker", "endpoint/legacy-endpoint"),
+    }
+    assert set(built.statements) == {*common_statements(built), "AdoptEndpoint1"}
+
+
 def _without_sid(statement: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in statement.items() if key != "Sid"}
-
-
-def test_endpoint_arns_use_the_lower_cased_endpoint_names(full: Built) -> None:
-    resources = full.statements["SageMakerEndpoints"]["Resource"]
-    tails = [resource["Fn::Join"][1][-1] for resource in resources]
-    assert tails == [":endpoint/first-endpoint", ":endpoint/second-endpoint"]
 
 
 @pytest.mark.parametrize("fixture", ["minimal", "full"])
@@ -305,3 +346,26 @@ def test_two_different_log_retentions_in_one_stack_are_an_error() -> None:
     provider.set_log_retention(logs.RetentionDays.ONE_WEEK)
     with pytest.raises(ValueError, match=r"log retention ONE_YEAR .* ONE_WEEK was set already"):
         provider.set_log_retention(logs.RetentionDays.ONE_YEAR)
+
+
+# --- after a first synth -----------------------------------------------------------------------
+
+
+def test_endpoints_and_alarms_can_be_added_after_the_stack_was_synthesized() -> None:
+    stack = new_stack()
+    first = add_endpoint(stack, "First", endpoint_name="first")
+    Template.from_stack(stack)  # freezes every policy statement rendered so far
+    add_endpoint(stack, "Second", endpoint_name="second")
+    add_endpoint(stack, "Adopted", endpoint_name="adopted", adopt_existing_endpoint=True)
+    first.add_rollback_alarm(
+        first.metric_invocation_5xx_errors().create_alarm(
+            stack, "Errors", threshold=1, evaluation_periods=1
+        )
+    )
+    # (A second synth of the modified tree is refused by CDK itself:
+    # ConstructTreeModifiedAfterSynth.) The policy has the statements the additions need.
+    document = stack.resolve(
+        RolloutProvider.of(stack).role.node.find_child("DefaultPolicy").document  # type: ignore[attr-defined]
+    )
+    sids = {statement["Sid"] for statement in document["Statement"]}
+    assert {"RollbackAlarms", "AdoptEndpoint1", "OwnedEndpoints"} <= sids

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import (
     Annotations,
     CfnResource,
     CustomResource,
     Duration,
+    ITaggableV2,
     RemovalPolicy,
+    TagManager,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -41,6 +44,7 @@ from .endpoint_props import (
     check_variants,
     removal_policy_property,
 )
+from .endpoint_tags import EndpointTags
 from .metrics import EndpointMetrics
 from .naming import arn_name as endpoint_arn_name
 from .naming import check_name, default_endpoint_name
@@ -48,6 +52,7 @@ from .provider import RolloutProvider
 from .rollout_description import describe_rollout
 from .rules import WarningId, raise_refusals
 from .tokens import is_unresolved
+from .variant_combinations import combination_refusals, exclusion_refusals
 from .variants import ProductionVariant, VariantProperty, unknown_variant_refusal
 
 __all__ = [
@@ -81,6 +86,7 @@ WARNING_AUTOSCALING_COUNT_EXCLUDED = WarningId.AUTOSCALING_COUNT_EXCLUDED.full_i
 WARNING_INITIAL_COUNT_OUT_OF_RANGE = WarningId.INITIAL_COUNT_OUT_OF_RANGE.full_id
 
 
+@jsii.implements(ITaggableV2)
 class RolloutEndpoint(Construct, EndpointMetrics):
     """A SageMaker endpoint that is updated by a guarded deployment, and waited for.
 
@@ -93,11 +99,13 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
     The custom resource's properties have the names and shapes of ``AWS::SageMaker::Endpoint``.
     Booleans (``RetainAllVariantProperties``, ``RetainDeploymentConfig``) are always rendered;
-    ``ExcludeRetainedVariantProperties`` and ``Tags`` are omitted when empty, and
-    ``DeploymentConfig`` is omitted with ``reuse_last_deployment_config``. Three properties are
-    this library's own: ``Rollout``, what the deployment deploys in words for ``cdk diff``
-    (``canary 25% / bake 10 min / config <digest>``: rollout_description.py), ``AdoptExisting:
-    "true"`` (only with ``adopt_existing_endpoint``) and ``RemovalPolicy: "Retain"`` (only with
+    ``ExcludeRetainedVariantProperties`` is omitted when empty; ``Tags`` always has the
+    ownership tag ``sagemaker-rollout:stack`` (the stack id), besides ``tags`` and
+    ``Tags.of(...)`` (the construct is taggable); and ``DeploymentConfig`` is omitted with
+    ``reuse_last_deployment_config``. Three properties are this library's own: ``Rollout``, what
+    the deployment deploys in words for ``cdk diff`` (``canary 25% / bake 10 min / config
+    <digest>``: rollout_description.py), ``AdoptExisting: "true"`` (only with
+    ``adopt_existing_endpoint``) and ``RemovalPolicy: "Retain"`` (only with
     ``RemovalPolicy.RETAIN``). The handler returns the
     attributes ``EndpointName``, ``EndpointArn`` and ``EndpointConfigName``.
 
@@ -156,8 +164,9 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             requires ``retain_variant_properties=True``. Default: - none
         :param reuse_last_deployment_config: deploy with the endpoint's last deployment
             configuration; not with ``deployment`` nor rollback alarms. Default: - false
-        :param tags: tags of the endpoint (at most 49: SageMaker's 50 less the one the rollout
-            handler keeps; keys 1..128 characters, values 0..256). Default: - no tags
+        :param tags: tags of the endpoint (at most 48, ``Tags.of`` included: SageMaker's 50 less
+            the rollout handler's request and ownership tags; keys 1..128 characters, values
+            0..256). ``Tags.of(...)`` reaches the endpoint too. Default: - no tags
         :param shadow_variants: a variant that receives a copy of the production traffic, whose
             responses are discarded (at most 1, and then exactly 1 production variant; not with
             a rolling deployment). Default: - none
@@ -184,7 +193,12 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         self._exclusions = exclusions
         self._async_inference = async_inference
         self._reuse_last_deployment_config = reuse_last_deployment_config
-        self._rollback_alarms: list[cloudwatch.IAlarm] = list(rollback_alarms)
+        #: The ARNs of the alarms (an alarm added twice is rendered once: `_known_alarm`).
+        self._alarm_arns: list[str] = []
+        self._rollback_alarms: list[cloudwatch.IAlarm] = []
+        for alarm in rollback_alarms:
+            if not self._known_alarm(alarm):
+                self._rollback_alarms.append(alarm)
         #: How many of the alarms came from the rollback_alarms prop (for messages).
         self._given_alarms = len(self._rollback_alarms)
 
@@ -202,6 +216,9 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             tags=tags,
         )
         check_shadow_variants(errors, variants, shadow_variants, deployment)
+        errors.extend(combination_refusals(variants, shadow_variants,
+                                           async_inference=async_inference is not None))
+        errors.extend(exclusion_refusals(exclusions))
         check_rollback_alarms(errors, self._given_alarms, reuse_last_deployment_config)
         rendered_removal_policy = removal_policy_property(errors, removal_policy)
         deployment_config = self._bind_deployment(errors, deployment)
@@ -244,20 +261,24 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         #: UpdateEndpoint does not accept).
         self.endpoint_config_name: str = self.cfn_endpoint_config.attr_endpoint_config_name
 
+        self._tags = EndpointTags(RESOURCE_TYPE, tags)
         properties = self._render_properties(
             deployment_config=deployment_config,
             rollout=describe_rollout(self.cfn_endpoint_config, variants + shadow_variants,
                                      deployment_config),
             adopt_existing_endpoint=adopt_existing_endpoint,
             removal_policy=rendered_removal_policy,
-            tags=tags,
         )
 
         self._provider = RolloutProvider.of(self)
+        self._provider.claim_endpoint_name(self, endpoint_name)
+        self._provider.tag_limits.add(self, self._tags)
         #: The endpoint's ARN (SageMaker lower-cases names in ARNs).
         self.endpoint_arn = self._provider.endpoint_arn(arn_name)
-        # IAM for this endpoint.
-        self._provider.grant_endpoint(endpoint_arn=self.endpoint_arn)
+        # IAM: the provider's endpoint statements cover every endpoint that carries the stack's
+        # ownership tag; an adopted one needs its own statement until the handler has claimed it.
+        if adopt_existing_endpoint:
+            self._provider.grant_adopt(endpoint_arn=self.endpoint_arn)
 
         #: The custom resource that deploys the endpoint config and waits for it.
         self.custom_resource = CustomResource(
@@ -274,6 +295,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         for alarm in self._rollback_alarms:
             self._wire_alarm(alarm)
+        self._warn_if_weights_retained()
 
     def _checked_name(self, errors: list[str], endpoint_name: str | None) -> str:
         """The given endpoint name, checked, or the default one derived from the path."""
@@ -306,7 +328,6 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         rollout: str,
         adopt_existing_endpoint: bool,
         removal_policy: str | None,
-        tags: Mapping[str, str] | None,
     ) -> dict[str, Any]:
         """The custom resource's properties (the shapes of ``AWS::SageMaker::Endpoint``)."""
         properties: dict[str, Any] = {
@@ -330,8 +351,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             properties["ExcludeRetainedVariantProperties"] = [
                 {"VariantPropertyType": exclusion.value} for exclusion in self._exclusions
             ]
-        if tags:
-            properties["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
+        # The tags prop, Tags.of(...) and the ownership tag, resolved at synth.
+        properties["Tags"] = self._tags.rendered
         return properties
 
     def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
@@ -342,6 +363,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         :param alarm: the alarm (at most 10 per endpoint).
         """
+        if self._known_alarm(alarm):
+            return
         check_can_add_alarm(self._given_alarms, len(self._rollback_alarms) - self._given_alarms,
                             self._reuse_last_deployment_config)
         self._rollback_alarms.append(alarm)
@@ -358,6 +381,35 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             WarningId.BAKING_WITHOUT_ALARMS.full_id, "rollback alarms added with add_rollback_alarm"
         )
 
+    def _known_alarm(self, alarm: cloudwatch.IAlarm) -> bool:
+        """Whether the endpoint has this alarm already (the same alarm, or one of the same ARN:
+        added twice, it is rendered once); if not, its ARN is remembered."""
+        if any(alarm is known for known in self._rollback_alarms):
+            return True
+        arn = alarm.alarm_arn
+        if arn in self._alarm_arns:
+            return True
+        self._alarm_arns.append(arn)
+        return False
+
+    def _warn_if_weights_retained(self) -> None:
+        """RetainAllVariantProperties keeps each variant's current weight: a new
+        initial_variant_weight is not deployed unless DesiredWeight is excluded."""
+        if not self._rendered_retain or len(self._variants) < 2:
+            return
+        if VariantProperty.DESIRED_WEIGHT in self._exclusions:
+            return
+        Annotations.of(self).add_warning_v2(
+            WarningId.WEIGHT_RETAINED.full_id,
+            "variant properties are retained on every update (RetainAllVariantProperties, for "
+            "autoscaling or retain_variant_properties=True), weights included: a change of "
+            "initial_variant_weight of variants "
+            f"{', '.join(repr(v.variant_name) for v in self._variants)} is kept at the "
+            "endpoint's current weights, silently. Fix: pass retain_variant_properties=True with "
+            "retained_properties_exclusions=[VariantProperty.DESIRED_WEIGHT] (weights from the "
+            "config, instance counts still retained), or acknowledge this warning.",
+        )
+
     def _wire_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         # The deployment waits for the alarm; the alarm never depends on the deployment (it
         # uses the plain endpoint_name), so there is no cycle. An alarm of the app has a token
@@ -367,7 +419,13 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         # one's own) references nothing: the dependency keeps the ordering then.
         if not is_unresolved(alarm.alarm_name):
             self.custom_resource.node.add_dependency(alarm)
-        self._provider.grant_describe_alarm(alarm)
+        self._provider.grant_describe_alarms()
+
+    @property
+    def cdk_tag_manager(self) -> TagManager:
+        """The endpoint's tags (``ITaggableV2``): what ``Tags.of(...)`` adds to, rendered as the
+        custom resource's ``Tags`` (the endpoint's), with the ownership tag."""
+        return self._tags.manager
 
     @property
     def rollback_alarms(self) -> list[cloudwatch.IAlarm]:
@@ -446,6 +504,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             self._cfn_custom_resource().add_property_override(
                 "RetainAllVariantProperties", self._rendered_retain
             )
+            self._warn_if_weights_retained()
         if invocations_per_instance is not None:
             scaling.scale_on_invocations(
                 "InvocationsPerInstance",

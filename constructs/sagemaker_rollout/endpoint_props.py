@@ -36,7 +36,7 @@ __all__ = [
 
 #: ProductionVariants: 1..10 (botocore model, CreateEndpointConfig).
 MAX_VARIANTS = 10
-#: SageMaker allows 50 tags; the handler keeps one of its own (its request tag).
+#: SageMaker allows 50 tags; the handler keeps two of its own (its request and ownership tags).
 MAX_TAGS = MAX_USER_TAGS
 #: "If you use this field, you can only specify one variant for ProductionVariants and one
 #: variant for ShadowProductionVariants" (botocore model, CreateEndpointConfig).
@@ -157,7 +157,8 @@ def check_tags(errors: list[str], tags: Mapping[str, str]) -> None:
     if len(tags) > MAX_TAGS:
         errors.append(refuse(
             Rule.TAG_COUNT, "tags", f"{len(tags)} tags",
-            f"at most {MAX_TAGS} tags (SageMaker's 50, less the one the rollout handler keeps)",
+            f"at most {MAX_TAGS} tags (SageMaker's 50, less the rollout handler's request and "
+            "ownership tags)",
             f"drop {len(tags) - MAX_TAGS} tag(s)."))
     for key, value in tags.items():
         if not is_unresolved(key):

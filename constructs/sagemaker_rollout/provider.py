@@ -7,19 +7,27 @@ EventBridge Scheduler schedule group (each waiting request keeps one one-time sc
 and the role Scheduler assumes to invoke the function. Nothing per request touches a resource
 policy or the default bus's 300 rules.
 
-Its IAM is least privilege, statement by statement (the docs say why each one is needed and why
-it is scoped as it is). Every statement has a ``Sid`` so that tests, reviewers and cdk-nag
-acknowledgments can name it:
+Its IAM is least privilege, statement by statement, and its size does not grow with the number of
+endpoints or alarms (docs/security.md says why each statement is needed and how it is scoped).
+Every statement has a ``Sid`` so that tests, reviewers and cdk-nag acknowledgments can name it:
 
 - ``Logs``: write to the provider's own log group (no AWS managed policy).
 - ``Wakes``: create, move, read and delete the schedules ``sagemaker-rollout-*`` of the stack's
   schedule group; ``PassSchedulerRole``: hand Scheduler its execution role (only to Scheduler).
-- ``SageMakerEndpoints``: create, update, describe, delete, and tag the stack's endpoints
-  (their ARNs, names lower-cased): the stack's tags and the handler's request tag.
+- ``CreateOwnedEndpoints``: CreateEndpoint of any name, only with the ownership tag
+  (``sagemaker-rollout:stack`` = this stack's id) in the request; ``TagOwnedEndpointsOnCreate``:
+  the AddTags that CreateEndpoint's Tags need, only as part of CreateEndpoint, with that tag.
+- ``OwnedEndpoints``: describe, update, delete and tag the endpoints that carry this stack's
+  ownership tag: every endpoint the stack made, under its current or any earlier name (the
+  clean-up Delete after a rename). AddTags cannot give the tag another value.
+- ``OwnedEndpointTags``: DeleteTags on those endpoints, never of the ownership tag.
+- ``AdoptEndpoint<n>``: for each endpoint with ``adopt_existing_endpoint``, describe, list and
+  tag its one ARN (the claim that puts the ownership tag on it).
 - ``SageMakerEndpointConfigs``: CreateEndpoint / UpdateEndpoint are authorised against the
   endpoint-config ARN too; DescribeEndpointConfig checks the config exists. ``endpoint-config/*``
   of the stack's account and region: CloudFormation generates the config names.
-- ``RollbackAlarms``: ``cloudwatch:DescribeAlarms`` on the rollback alarms.
+- ``RollbackAlarms``: ``cloudwatch:DescribeAlarms`` on the alarms of the stack's account and
+  region (only when an endpoint has a rollback alarm).
 - ``LegacyPollingRules`` / ``LegacyPollingPermission`` (the latter in a separate policy): a wait
   of the previous version (crhelper's polling rule) still in flight when this version is
   deployed removes its rule and permission; no new one is ever made.
@@ -31,8 +39,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -41,15 +48,20 @@ from aws_cdk import aws_scheduler as scheduler
 from sagemaker_rollout_handler.contract import (
     FUNCTION_TIMEOUT_SECONDS,
     MAX_SERVICE_TIMEOUT_SECONDS,
+    OWNER_TAG_KEY,
     SCHEDULE_GROUP_ENV,
     SCHEDULE_NAME_PREFIX,
     SCHEDULER_ROLE_ENV,
     sagemaker_event_pattern,
 )
 
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .bundling import HANDLER_ENTRY_POINT, provider_code
+from .endpoint_tags import TagLimits
+from .iam_limits import GrowthPerItem, RolePolicyLimits, statement_sizes
+from .rules import Rule, refusal
+from .tokens import is_unresolved
 
 #: The SingletonFunction uuid: fixed forever, so the function keeps its logical id.
 PROVIDER_UUID = "7d0f4f0e-5c3a-4a7e-9a53-5b1f3c0d2a61"
@@ -67,6 +79,12 @@ PROVIDER_ID = "SageMakerRolloutProvider"
 #: not verified with it, so the provider stays on 3.12 and acknowledges cdk-nag's
 #: AwsSolutions-L1 ("latest runtime") on its function with that reason.
 RUNTIME = lambda_.Runtime.PYTHON_3_12
+_ALARMS_REASON = (
+    "cloudwatch:DescribeAlarms on the alarms of this account and region: SageMaker reads the "
+    "rollback alarms with the caller's permissions; exact alarm ARNs would make the policy grow "
+    "with every alarm past IAM's size limits, alarm names are not the construct's to prefix, "
+    "and the action only reads (docs/security.md, RollbackAlarms)."
+)
 _RUNTIME_REASON = (
     "Python 3.12 on purpose: crhelper 2.0.12, bundled into this function, is in maintenance and "
     "verified on 3.12; later runtimes are not verified with it."
@@ -106,8 +124,9 @@ class RolloutProvider(Construct):
     """The Lambda function that carries out the rollouts of every RolloutEndpoint in a stack.
 
     There is one per stack, created by the first RolloutEndpoint: use ``RolloutProvider.of(scope)``.
-    Each endpoint grants the function what it needs for its own endpoint with ``grant_endpoint``
-    and ``grant_describe_alarm``.
+    Its endpoint statements cover every endpoint carrying the stack's ownership tag, so an endpoint
+    adds nothing to the policy, unless it is adopted (``grant_adopt``); the first rollback alarm
+    adds ``grant_describe_alarms``.
 
     The function runs ``sagemaker_rollout_handler.index.handler`` on the latest Python runtime
     with ``LOG_LEVEL=INFO`` (crhelper logs the presigned ResponseURL at DEBUG: never lower it),
@@ -144,6 +163,8 @@ class RolloutProvider(Construct):
         #: The provider's log group, owned by the stack. Set its retention with
         #: ``set_log_retention``.
         self.log_group = logs.LogGroup(self, "LogGroup", retention=DEFAULT_LOG_RETENTION)
+        #: ``format_arn`` of the stack's endpoints, without the ``/name``: see ``endpoint_arn``.
+        self._endpoint_arns = stack.format_arn(service="sagemaker", resource="endpoint")
 
         #: The function's role: only the inline policies below, no AWS managed policy.
         self.role = iam.Role(
@@ -210,7 +231,7 @@ class RolloutProvider(Construct):
         )
         # UpdateEndpoint and CreateEndpoint are authorised against the endpoint-config ARN as
         # well as the endpoint ARN. The configs are named by CloudFormation, in a format it does
-        # not document, and replaced on every change: see the README's Security section.
+        # not document, and replaced on every change: see docs/security.md.
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="SageMakerEndpointConfigs",
@@ -226,25 +247,12 @@ class RolloutProvider(Construct):
                 ],
             )
         )
-        # Filled by grant_endpoint / grant_describe_alarm, added to the policy on first use.
-        self._endpoints = iam.PolicyStatement(
-            sid="SageMakerEndpoints",
-            actions=[
-                "sagemaker:CreateEndpoint",
-                "sagemaker:UpdateEndpoint",
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:DeleteEndpoint",
-                # Tags: the stack's own (kept in sync on update), and the handler's request tag
-                # (which request last deployed: makes a re-delivered request idempotent).
-                "sagemaker:AddTags",
-                "sagemaker:DeleteTags",
-                "sagemaker:ListTags",
-            ],
-        )
-        self._alarms = iam.PolicyStatement(
-            sid="RollbackAlarms", actions=["cloudwatch:DescribeAlarms"]
-        )
-        self._granted: set[str] = set()
+        for statement in owned_endpoint_statements(self._endpoint_arns):
+            self.role.add_to_policy(statement)
+        self._alarms_granted = False
+        self._adopted: dict[str, str] = {}
+        #: Endpoint names in this stack, lower-cased, and the endpoint that has each.
+        self._names: dict[str, Construct] = {}
 
         #: The provider function (a singleton: one per stack).
         self.function = lambda_.SingletonFunction(
@@ -301,8 +309,12 @@ class RolloutProvider(Construct):
         self.self_invoke_policy.node.add_dependency(invoke)
         self._events_rule(stack)
         self._service_token = self.function.function_arn
-        #: ``format_arn`` of the stack's endpoints, without the ``/name``: see ``endpoint_arn``.
-        self._endpoint_arns = stack.format_arn(service="sagemaker", resource="endpoint")
+        self.node.add_validation(
+            RolePolicyLimits(self.role, [self.self_invoke_policy], self._policy_growth)
+        )
+        #: The tag limits of every endpoint of the stack, checked at synth (after Tags.of).
+        self.tag_limits = TagLimits(stack)
+        self.node.add_validation(self.tag_limits)
         self._acknowledge_wildcards(polling_rules)
         # SingletonFunction names its function <lambda_purpose><uuid without dashes>, in the stack.
         function = stack.node.try_find_child(f"SageMakerRollout{PROVIDER_UUID.replace('-', '')}")
@@ -344,8 +356,7 @@ class RolloutProvider(Construct):
 
     def _acknowledge_wildcards(self, polling_rules: str) -> None:
         """Acknowledge, on the role's policy only, the resource wildcards it must have."""
-        policy = self.role.node.try_find_child("DefaultPolicy")
-        assert policy is not None  # created by the add_to_policy calls above
+        policy = self._default_policy()
         stack = Stack.of(self)
         schedules = stack.format_arn(
             service="scheduler",
@@ -366,13 +377,21 @@ class RolloutProvider(Construct):
                 "known only at run time, so the schedules are scoped by group and prefix.",
             ),
             (
+                f"{self._endpoint_arns}/*",
+                "The endpoint statements name endpoint/* of this account and region, each "
+                "conditioned on the ownership tag sagemaker-rollout:stack = this stack's id "
+                "(aws:ResourceTag; aws:RequestTag on CreateEndpoint): the stack's endpoints under "
+                "any name they had, at a size that does not grow with their number "
+                "(docs/security.md).",
+            ),
+            (
                 stack.format_arn(
                     service="sagemaker", resource="endpoint-config", resource_name="*"
                 ),
                 "CreateEndpoint/UpdateEndpoint are authorised against the endpoint-config ARN "
                 "too; CloudFormation names each new config in an undocumented format, so configs "
-                "are scoped to this account and region; the same statement cannot reach another "
-                "endpoint, the endpoint ARNs are exact (the README's Security section).",
+                "are scoped to this account and region; CreateEndpoint/UpdateEndpoint also need "
+                "the endpoint, which only this stack's ownership tag opens (docs/security.md).",
             ),
         ):
             Validations.of(policy).acknowledge(
@@ -422,22 +441,141 @@ class RolloutProvider(Construct):
         # RetentionDays.INFINITE (9999 days) means: no retention at all.
         cfn_log_group.retention_in_days = None if days == 9999 else int(days)
 
-    def grant_endpoint(self, *, endpoint_arn: str) -> None:
-        """Allow the provider to create, update, describe, tag and delete one endpoint.
+    def claim_endpoint_name(self, endpoint: Construct, endpoint_name: str) -> None:
+        """Refuse a second endpoint of the same name in this stack, case-insensitively:
+        SageMaker endpoint names are unique per account and Region, case-insensitively, so two
+        resources would drive one endpoint. A token is not checked.
+
+        :raises ValueError: ``[sagemaker-rollout:unique-endpoint-name]``.
+        """
+        if is_unresolved(endpoint_name):
+            return
+        key = endpoint_name.lower()
+        other = self._names.get(key)
+        if other is None:
+            self._names[key] = endpoint
+            return
+        raise ValueError(refusal(
+            Rule.UNIQUE_ENDPOINT_NAME,
+            f"endpoint_name = {endpoint_name!r} of {endpoint.node.path}; the limit is one "
+            f"endpoint per name in a stack, case-insensitively ({other.node.path} has it: "
+            "SageMaker endpoint names are unique per account and Region, whatever their case). "
+            "Fix: give one of them another endpoint_name."))
+
+    def grant_adopt(self, *, endpoint_arn: str) -> None:
+        """Allow the provider to claim one existing endpoint (``adopt_existing_endpoint``):
+        describe it, list its tags and add tags to it, among them the ownership tag, after which
+        the ``OwnedEndpoints`` statement covers it. A statement of its own (statements are never
+        changed once added: a synthesized statement is frozen).
 
         :param endpoint_arn: the endpoint's ARN, with its name lower-cased as SageMaker does.
         """
-        if not self._granted:
-            self.role.add_to_policy(self._endpoints)
-        if endpoint_arn not in self._granted:
-            self._granted.add(endpoint_arn)
-            self._endpoints.add_resources(endpoint_arn)
+        if endpoint_arn in self._adopted:
+            return
+        sid = f"AdoptEndpoint{len(self._adopted) + 1}"
+        self._adopted[endpoint_arn] = sid
+        self.role.add_to_policy(adopt_statement(sid, endpoint_arn))
 
-    def grant_describe_alarm(self, alarm: cloudwatch.IAlarm) -> None:
-        """Allow the provider (and SageMaker acting for it) to read a rollback alarm."""
-        if not self._alarms.has_resource:
-            self.role.add_to_policy(self._alarms)
-        self._alarms.add_resources(alarm.alarm_arn)
+    def grant_describe_alarms(self) -> None:
+        """Allow the provider (and SageMaker acting for it) to read the rollback alarms."""
+        if self._alarms_granted:
+            return
+        self._alarms_granted = True
+        alarms = Stack.of(self).format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name="*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="RollbackAlarms", actions=["cloudwatch:DescribeAlarms"], resources=[alarms]
+            )
+        )
+        Validations.of(self._default_policy()).acknowledge(
+            Acknowledgment(
+                id=f"{_NAG_PACK}::{_NAG_PACK}-IAM5[Resource::{_nag_arn(self, alarms)}]",
+                reason=_ALARMS_REASON,
+            )
+        )
+
+    def _policy_growth(self) -> list[GrowthPerItem]:
+        """What makes the policy grow: one statement per adopted endpoint, nothing else."""
+        if not self._adopted:
+            return []
+        every = statement_sizes(self.role)
+        sizes = [every.get(sid, 0) for sid in self._adopted.values()]
+        return [GrowthPerItem("endpoint with adopt_existing_endpoint", len(sizes), max(sizes),
+                              sum(sizes))]
+
+    def _default_policy(self) -> IConstruct:
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None  # created by the add_to_policy calls of __init__
+        return policy
+
+
+def owned_endpoint_statements(endpoint_arns: str) -> list[iam.PolicyStatement]:
+    """The statements on this stack's endpoints: every one conditioned on the ownership tag.
+
+    :param endpoint_arns: ``arn:...:sagemaker:<region>:<account>:endpoint`` (no ``/name``).
+    """
+    every_endpoint = f"{endpoint_arns}/*"
+    owner = {f"aws:ResourceTag/{OWNER_TAG_KEY}": Aws.STACK_ID}
+    owner_in_request = {f"aws:RequestTag/{OWNER_TAG_KEY}": Aws.STACK_ID}
+    return [
+        iam.PolicyStatement(
+            sid="CreateOwnedEndpoints",
+            actions=["sagemaker:CreateEndpoint"],
+            resources=[every_endpoint],
+            conditions={"StringEquals": owner_in_request},
+        ),
+        # CreateEndpoint with Tags needs AddTags too (Service Authorization Reference: a
+        # dependent action), with sagemaker:TaggingAction naming the creating call.
+        iam.PolicyStatement(
+            sid="TagOwnedEndpointsOnCreate",
+            actions=["sagemaker:AddTags"],
+            resources=[every_endpoint],
+            conditions={
+                "StringEquals": {"sagemaker:TaggingAction": "CreateEndpoint", **owner_in_request}
+            },
+        ),
+        iam.PolicyStatement(
+            sid="OwnedEndpoints",
+            actions=[
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:ListTags",
+                # The stack's tags (kept in sync on update) and the handler's request tag.
+                "sagemaker:AddTags",
+            ],
+            resources=[every_endpoint],
+            # ...IfExists: only AddTags carries request tags; it may not re-tag the endpoint
+            # as another stack's.
+            conditions={"StringEquals": owner, "StringEqualsIfExists": owner_in_request},
+        ),
+        iam.PolicyStatement(
+            sid="OwnedEndpointTags",
+            actions=["sagemaker:DeleteTags"],
+            resources=[every_endpoint],
+            conditions={
+                "StringEquals": owner,
+                "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG_KEY]},
+            },
+        ),
+    ]
+
+
+def adopt_statement(sid: str, endpoint_arn: str) -> iam.PolicyStatement:
+    """What claiming one existing endpoint needs: it does not carry the ownership tag yet."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=["sagemaker:DescribeEndpoint", "sagemaker:ListTags", "sagemaker:AddTags"],
+        resources=[endpoint_arn],
+        conditions={
+            "StringEqualsIfExists": {f"aws:RequestTag/{OWNER_TAG_KEY}": Aws.STACK_ID}
+        },
+    )
 
 
 def _remember(stack: Stack, provider: RolloutProvider) -> RolloutProvider:

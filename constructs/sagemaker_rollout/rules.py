@@ -102,7 +102,7 @@ class Rule(Enum):
         "alarms-not-with-reuse",
         "rollback alarms are part of the DeploymentConfig that reuse_last_deployment_config reuses",
     )
-    TAG_COUNT = ("tag-count", "at most 49 tags: SageMaker's 50 less the rollout handler's own")
+    TAG_COUNT = ("tag-count", "at most 48 tags: SageMaker's 50 less the handler's two")
     TAG_KEY = ("tag-key", "tag keys 1..128 characters, not aws: nor sagemaker-rollout:")
     TAG_VALUE = ("tag-value", "tag values 0..256 characters")
     REMOVAL_POLICY = ("removal-policy", "RemovalPolicy.DESTROY or RemovalPolicy.RETAIN")
@@ -137,6 +137,42 @@ class Rule(Enum):
     SCALING_NEEDS_INSTANCES = (
         "scaling-needs-instances",
         "instance autoscaling needs an instance-based variant",
+    )
+    # --- the provider's IAM policy (IAM quotas page; iam_limits.py) --------------------------
+    IAM_POLICY_SIZE = (
+        "iam-policy-size",
+        "provider role: inline policies <= 10,240 characters in all, a managed policy <= 6,144, "
+        "<= 10 managed policies (whitespace not counted)",
+    )
+    # --- variant combinations SageMaker documents as invalid (variant_combinations.py) --------
+    INSTANCE_AND_SERVERLESS = (
+        "instance-and-serverless-variants",
+        "no serverless and instance-based variants in one endpoint",
+    )
+    ONE_SERVERLESS_VARIANT = (
+        "one-serverless-variant",
+        "a serverless endpoint has one production variant",
+    )
+    SERVERLESS_NOT_ASYNC = ("serverless-not-async", "no asynchronous inference on serverless")
+    SHADOW_EXCLUSIONS = (
+        "shadow-test-exclusions",
+        "no shadow variant with serverless, asynchronous inference or Inf1 (Shadow tests: "
+        "Exclusions)",
+    )
+    # --- the endpoint's name and options --------------------------------------------------------
+    UNIQUE_ENDPOINT_NAME = (
+        "unique-endpoint-name",
+        "one endpoint per name in a stack, case-insensitively (names are unique per Region)",
+    )
+    DATA_CAPTURE_EXCLUSION_UNSUPPORTED = (
+        "data-capture-exclusion-unsupported",
+        "ExcludeRetainedVariantProperties DataCaptureConfig is '(Not currently supported.)' "
+        "(API reference, VariantProperty)",
+    )
+    ENDPOINT_TAGS = (
+        "endpoint-tags",
+        "at most 48 tags of the user's per endpoint (SageMaker's 50 less the handler's two), "
+        "none with the reserved sagemaker-rollout: prefix, Tags.of included",
     )
     # --- the time budget (custom resource ServiceTimeout; time_budget.py) ----------------------
     WORST_CASE_FITS_TIMEOUT = (
@@ -195,6 +231,7 @@ class WarningId(Enum):
     ADOPT_GENERATED_NAME = "adopt-generated-name"
     # --- autoscaling -----------------------------------------------------------------------------
     AUTOSCALING_RESET = "autoscaling-reset-on-update"
+    WEIGHT_RETAINED = "initial-weight-retained"
     AUTOSCALING_COUNT_EXCLUDED = "autoscaling-count-excluded"
     INITIAL_COUNT_OUT_OF_RANGE = "initial-count-outside-scaling-range"
 

@@ -43,11 +43,21 @@ REMOVAL_POLICY_RETAIN: Final = "Retain"
 #: Tag keys starting with this are the handler's bookkeeping on the endpoint: the construct refuses
 #: them in the user's tags.
 RESERVED_TAG_PREFIX: Final = "sagemaker-rollout:"
-#: The one tag the handler keeps on the endpoint (which request owns it).
+#: The tag the handler keeps on the endpoint: which request of which resource last worked on it.
 REQUEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "request"
-#: SageMaker allows 50 tags per resource (botocore model, TagList); the request tag is one of them.
+#: The ownership tag: which stack's provider made (or adopted) the endpoint. Its value is the
+#: CloudFormation stack id, the request's ``StackId`` on the handler's side and ``AWS::StackId``
+#: in the provider's IAM policy, whose endpoint statements are conditioned on it
+#: (``aws:ResourceTag/sagemaker-rollout:stack``; ``aws:RequestTag/...`` on CreateEndpoint). The
+#: construct renders it in the custom resource's Tags (``{"Ref": "AWS::StackId"}``), so
+#: CreateEndpoint carries it; the handler adds it (from those Tags) with its claim of an adopted
+#: endpoint, and never writes another value or deletes it.
+OWNER_TAG_KEY: Final = RESERVED_TAG_PREFIX + "stack"
+#: The handler's own tags on an endpoint: the request tag and the ownership tag.
+HANDLER_TAG_KEYS: Final = (REQUEST_TAG_KEY, OWNER_TAG_KEY)
+#: SageMaker allows 50 tags per resource (botocore model, TagList); the handler's are two of them.
 MAX_ENDPOINT_TAGS: Final = 50
-MAX_USER_TAGS: Final = MAX_ENDPOINT_TAGS - 1
+MAX_USER_TAGS: Final = MAX_ENDPOINT_TAGS - len(HANDLER_TAG_KEYS)
 
 # --- the wait engine (issue 11): how a request's wait is carried between invocations ----------
 

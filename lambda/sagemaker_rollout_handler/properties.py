@@ -19,7 +19,7 @@ from typing import Any
 import botocore.session
 from botocore.model import OperationModel, Shape
 
-from .contract import MAX_USER_TAGS, RESERVED_TAG_PREFIX, ROLLOUT_PROPERTY
+from .contract import MAX_USER_TAGS, OWNER_TAG_KEY, RESERVED_TAG_PREFIX, ROLLOUT_PROPERTY
 
 # Properties CloudFormation adds to every custom resource; not ours to interpret.
 _CLOUDFORMATION_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
@@ -67,8 +67,10 @@ def _operation(name: str) -> OperationModel:
     return model.operation_model(name)
 
 
-def parse_request(properties: Mapping[str, Any]) -> RolloutRequest:
-    """Convert and check CloudFormation's ResourceProperties. Raises PropertyError."""
+def parse_request(properties: Mapping[str, Any], *, stack_id: str = "") -> RolloutRequest:
+    """Convert and check CloudFormation's ResourceProperties. Raises PropertyError.
+
+    :param stack_id: the request's ``StackId``: the only value the ownership tag may have."""
     unknown = sorted(set(properties) - KNOWN_PROPERTIES - _CLOUDFORMATION_PROPERTIES)
     if unknown:
         raise PropertyError(
@@ -92,7 +94,7 @@ def parse_request(properties: Mapping[str, Any]) -> RolloutRequest:
             "Property ExcludeRetainedVariantProperties is set but RetainAllVariantProperties is "
             "not true: exclusions only apply when variant properties are retained."
         )
-    _check_tags(create_params.get("Tags", []))
+    _check_tags(create_params.get("Tags", []), stack_id)
     rollback = update_params.get("DeploymentConfig", {}).get("AutoRollbackConfiguration", {})
     alarms = rollback.get("Alarms", [])
     removal_policy = str(properties.get("RemovalPolicy", "Delete"))
@@ -113,14 +115,23 @@ def parse_request(properties: Mapping[str, Any]) -> RolloutRequest:
     )
 
 
-def _check_tags(tags: list[dict[str, str]]) -> None:
+def _check_tags(tags: list[dict[str, str]], stack_id: str) -> None:
     """SageMaker's 50 tags less the handler's own (contract.MAX_USER_TAGS), none under its
-    prefix: checked before any call, so that neither the Create nor a later Update fails."""
-    if len(tags) > MAX_USER_TAGS:
+    prefix but the ownership tag the construct renders (``OWNER_TAG_KEY`` = this stack's id):
+    checked before any call, so that neither the Create nor a later Update fails."""
+    for tag in tags:
+        if tag["Key"] == OWNER_TAG_KEY and (not stack_id or tag["Value"] != stack_id):
+            raise PropertyError(
+                f"Property Tags sets {OWNER_TAG_KEY!r} to {tag['Value']!r}: the ownership tag "
+                f"must be this stack's id ({stack_id!r}), as the construct renders it "
+                '({"Ref": "AWS::StackId"}). Remove the tag or give it that value.')
+    user = [tag["Key"] for tag in tags if tag["Key"] != OWNER_TAG_KEY]
+    if len(user) > MAX_USER_TAGS:
         raise PropertyError(
-            f"Property Tags has {len(tags)} tags: allowed are at most {MAX_USER_TAGS} (SageMaker "
-            "allows 50 per endpoint and the provider keeps one of its own). Remove some tags.")
-    reserved = sorted(tag["Key"] for tag in tags if tag["Key"].startswith(RESERVED_TAG_PREFIX))
+            f"Property Tags has {len(user)} tags besides the ownership tag: allowed are at most "
+            f"{MAX_USER_TAGS} (SageMaker allows 50 per endpoint and the provider keeps two of "
+            "its own, the request and ownership tags). Remove some tags.")
+    reserved = sorted(key for key in user if key.startswith(RESERVED_TAG_PREFIX))
     if reserved:
         raise PropertyError(f"Property Tags uses the reserved prefix {RESERVED_TAG_PREFIX!r} "
                             f"({', '.join(reserved)}): rename those tags.")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .clock import Clock
+from .contract import OWNER_TAG_KEY, REQUEST_TAG_KEY
 from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Step, Wait, decide
 from .sagemaker import Endpoints, SageMakerError, is_in_progress_refusal
 
@@ -60,13 +61,16 @@ class Plan:
     #: When the request's first invocation began (epoch seconds): a config that reads as
     #: missing within CONFIG_LAG_GRACE of it is looked at again (issue 17.2).
     started: float = 0.0
+    #: CloudFormation's StackId: the ownership tag's value (contract.OWNER_TAG_KEY), which the
+    #: provider's policy requires on every endpoint it reaches.
+    stack_id: str = ""
 
 
 #: How long after the request started a missing EndpointConfig is looked at again (issue 17.2).
 CONFIG_LAG_GRACE = 120.0
 
 #: The tag that records which request of which resource last claimed the endpoint.
-REQUEST_TAG = "sagemaker-rollout:request"
+REQUEST_TAG = REQUEST_TAG_KEY
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,12 @@ class _Loop:
         """Look once and act on it; an accepted call is followed by another look at once."""
         while True:
             plan, goal = self.plan, self.plan.goal
-            observed = self.endpoints.describe(goal.endpoint_name)
+            # Before this request changed anything (and on a Delete), AccessDenied means the
+            # endpoint is not there for this stack (the policy reaches only endpoints with its
+            # ownership tag); after, it is a real error.
+            observed = self.endpoints.describe(
+                goal.endpoint_name,
+                denied_means_absent=not goal.present or not self.progress.issued)
             self.observed = observed
             tag: RequestTag | None = None
             if self.first and observed is not None:
@@ -271,7 +280,7 @@ def _claim(
     if tag is not None and tag.request_id == plan.request_id:
         return
     claim = RequestTag(plan.request_id, "claim", plan.owner)
-    endpoints.add_tags(observed.endpoint_arn, {REQUEST_TAG: claim.render()})
+    endpoints.add_tags(observed.endpoint_arn, _request_tags(plan, claim))
 
 
 def _superseded(
@@ -303,7 +312,7 @@ def _act(
         elif step.action == "update":
             if plan.request_id and observed is not None and observed.endpoint_arn:
                 tag = RequestTag(plan.request_id, "update", plan.owner)
-                endpoints.add_tags(observed.endpoint_arn, {REQUEST_TAG: tag.render()})
+                endpoints.add_tags(observed.endpoint_arn, _request_tags(plan, tag))
             endpoints.update(plan.update_params)
         else:
             endpoints.delete(goal.endpoint_name)
@@ -329,19 +338,32 @@ def _config_lags(error: SageMakerError, plan: Plan, now: float) -> bool:
             and now < plan.started + CONFIG_LAG_GRACE)
 
 
+def _request_tags(plan: Plan, tag: RequestTag) -> dict[str, str]:
+    """The request tag, with the ownership tag (contract.OWNER_TAG_KEY = the stack id): a claim
+    puts it on an adopted endpoint, which the provider's policy then covers; on an endpoint that
+    has it already it changes nothing."""
+    tags = {REQUEST_TAG: tag.render()}
+    if plan.stack_id:
+        tags[OWNER_TAG_KEY] = plan.stack_id
+    return tags
+
+
 def _with_request_tag(plan: Plan, action: str) -> dict[str, Any]:
+    """CreateEndpoint's parameters with the request tag and the ownership tag: the provider's
+    policy allows CreateEndpoint only with the latter (aws:RequestTag)."""
     params = dict(plan.create_params)
     if plan.request_id:
-        tags = [tag for tag in params.get("Tags", []) if tag["Key"] != REQUEST_TAG]
-        value = RequestTag(plan.request_id, action, plan.owner).render()
-        params["Tags"] = [*tags, {"Key": REQUEST_TAG, "Value": value}]
+        ours = _request_tags(plan, RequestTag(plan.request_id, action, plan.owner))
+        tags = [tag for tag in params.get("Tags", []) if tag["Key"] not in ours]
+        params["Tags"] = [*tags, *({"Key": key, "Value": value} for key, value in ours.items())]
     return params
 
 
 def _created_by_us(error: SageMakerError, plan: Plan, endpoints: Endpoints) -> bool:
     if not error.message.startswith("Cannot create already existing endpoint"):
         return False
-    observed = endpoints.describe(plan.goal.endpoint_name)
+    # Another stack's endpoint of that name: IAM may not even let us read it.
+    observed = endpoints.describe(plan.goal.endpoint_name, denied_means_absent=True)
     if observed is None or not plan.request_id:
         return False
     tag = _read_tag(plan, observed, endpoints)

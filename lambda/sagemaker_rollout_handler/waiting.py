@@ -121,7 +121,7 @@ class Waiter:
         if event["RequestType"] == "Delete" and nothing_to_delete(event, properties):
             return None
         try:
-            return parse_request(properties)
+            return parse_request(properties, stack_id=str(event.get("StackId", "")))
         except PropertyError as error:
             if event["RequestType"] != "Delete":
                 self.resource.PhysicalResourceId = physical_id
@@ -306,7 +306,8 @@ def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState) 
     update["EndpointName"] = state.target_id
     return Plan(goal=goal, create_params=request.create_params, update_params=update,
                 deadline=state.deadline, request_id=str(event.get("RequestId", "")),
-                owner=owner_of(event), started=state.started)
+                owner=owner_of(event), started=state.started,
+                stack_id=str(event.get("StackId", "")))
 
 
 def owner_of(event: dict[str, Any]) -> str:

@@ -217,7 +217,7 @@ def test_nag_acknowledgments_sit_on_single_resources_never_on_a_stack(nag_app: P
             assert path.endswith("/DefaultPolicy"), (path, rule)
 
 
-def test_provider_acknowledges_exactly_its_three_resource_wildcards(nag_app: Path) -> None:
+def test_provider_acknowledges_exactly_its_four_resource_wildcards(nag_app: Path) -> None:
     rules = sorted(
         rule
         for path, rule, _ in nag_acknowledgments(nag_app)
@@ -228,10 +228,10 @@ def test_provider_acknowledges_exactly_its_three_resource_wildcards(nag_app: Pat
         "<AWS::AccountId>:rule/sagemaker-rollout-*]",
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
         "<AWS::AccountId>:endpoint-config/*]",
-        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:"
-        "<AWS::AccountId>:schedule/<SageMakerRolloutProviderWakesA00E4EB3>/sagemaker-rollout-*]",
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
         "<AWS::AccountId>:endpoint/*]",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:"
+        "<AWS::AccountId>:schedule/<SageMakerRolloutProviderWakesA00E4EB3>/sagemaker-rollout-*]",
     ]
 
 

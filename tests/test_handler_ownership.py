@@ -14,9 +14,12 @@ from sagemaker_emulator import SageMakerEmulator, VirtualClock
 from sagemaker_rollout_handler.contract import OWNER_TAG_KEY
 from sagemaker_rollout_handler.sagemaker import Endpoints, SageMakerError
 
-STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/Platform/5b0d2e40-1f2a"
 ENDPOINT = "ep"
-OWNED_TAGS = [{"Key": "team", "Value": "ml"}, {"Key": OWNER_TAG_KEY, "Value": STACK_ID}]
+
+
+def owned_tags(stack: CloudFormationStack) -> list[dict[str, str]]:
+    """The Tags the construct renders: the user's and the ownership tag (AWS::StackId)."""
+    return [{"Key": "team", "Value": "ml"}, {"Key": OWNER_TAG_KEY, "Value": stack.stack_id}]
 
 
 def tags_of(sagemaker_client: Any, name: str) -> dict[str, str]:
@@ -38,9 +41,36 @@ def test_a_created_endpoint_carries_the_ownership_tag_from_create_endpoint_on(
 ) -> None:
     make_config(sagemaker_client, "config-a")
     response = stack.create({"EndpointName": ENDPOINT, "EndpointConfigName": "config-a",
-                             "Tags": OWNED_TAGS})
+                             "Tags": owned_tags(stack)})
     assert response.status == "SUCCESS", response.reason
-    assert tags_of(sagemaker_client, ENDPOINT)[OWNER_TAG_KEY] == STACK_ID
+    assert tags_of(sagemaker_client, ENDPOINT)[OWNER_TAG_KEY] == stack.stack_id
+
+
+def test_the_handler_writes_the_ownership_tag_from_the_request_stack_id_at_create_endpoint(
+    stack: CloudFormationStack, sagemaker_client: Any,
+) -> None:
+    # Properties without it (a template of the previous version): CreateEndpoint still carries
+    # it, since the provider's policy allows CreateEndpoint only with it.
+    make_config(sagemaker_client, "config-a")
+    response = stack.create({"EndpointName": ENDPOINT, "EndpointConfigName": "config-a",
+                             "Tags": [{"Key": "team", "Value": "ml"}]})
+    assert response.status == "SUCCESS", response.reason
+    tags = tags_of(sagemaker_client, ENDPOINT)
+    assert tags[OWNER_TAG_KEY] == stack.stack_id
+    assert tags["team"] == "ml"
+
+
+def test_an_ownership_tag_of_another_stack_is_refused_before_any_call(
+    stack: CloudFormationStack, sagemaker_client: Any,
+) -> None:
+    make_config(sagemaker_client, "config-a")
+    other = "arn:aws:cloudformation:eu-west-1:123456789012:stack/Platform/5b0d2e40-1f2a"
+    response = stack.create({"EndpointName": ENDPOINT, "EndpointConfigName": "config-a",
+                             "Tags": [{"Key": OWNER_TAG_KEY, "Value": other}]})
+    assert response.status == "FAILED"
+    assert f"Property Tags sets {OWNER_TAG_KEY!r} to {other!r}" in response.reason
+    assert stack.stack_id in response.reason
+    assert sagemaker_client.list_endpoints()["Endpoints"] == []
 
 
 def test_an_adopted_endpoint_gets_the_ownership_tag_with_the_claim(
@@ -55,10 +85,10 @@ def test_an_adopted_endpoint_gets_the_ownership_tag_with_the_claim(
     assert OWNER_TAG_KEY not in tags_of(sagemaker_client, ENDPOINT)
 
     response = stack.create({"EndpointName": ENDPOINT, "EndpointConfigName": "config-a",
-                             "AdoptExisting": "true", "Tags": OWNED_TAGS})
+                             "AdoptExisting": "true", "Tags": owned_tags(stack)})
 
     assert response.status == "SUCCESS", response.reason
-    assert tags_of(sagemaker_client, ENDPOINT)[OWNER_TAG_KEY] == STACK_ID
+    assert tags_of(sagemaker_client, ENDPOINT)[OWNER_TAG_KEY] == stack.stack_id
 
 
 def access_denied_client(operation: str) -> tuple[Any, Stubber]:

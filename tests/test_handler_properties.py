@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sagemaker_rollout_handler.contract import ROLLOUT_PROPERTY
+from sagemaker_rollout_handler.contract import (
+    MAX_USER_TAGS,
+    OWNER_TAG_KEY,
+    REQUEST_TAG_KEY,
+    ROLLOUT_PROPERTY,
+)
 from sagemaker_rollout_handler.properties import PropertyError, parse_request
 
 BASE = {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f", "EndpointName": "ep",
@@ -86,3 +91,32 @@ def test_the_rollout_description_is_accepted_and_sent_to_no_sagemaker_call() -> 
     request = parse_request({**BASE, ROLLOUT_PROPERTY: "canary 25% / bake 10 min / config "
                                                        "3f2a9c0b1d4e"})
     assert request == plain
+
+
+STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/3ebccc7a-76f1-451e-ad52-891d8f42d5cd"
+
+
+def user_tags(count: int) -> list[dict[str, str]]:
+    return [{"Key": f"k{i}", "Value": "v"} for i in range(count)]
+
+
+def test_the_ownership_tag_with_the_request_stack_id_is_accepted_besides_48_user_tags() -> None:
+    owner = {"Key": OWNER_TAG_KEY, "Value": STACK}
+    request = parse_request({**BASE, "Tags": [*user_tags(MAX_USER_TAGS), owner]},
+                            stack_id=STACK)
+    assert MAX_USER_TAGS == 48
+    assert request.tags[OWNER_TAG_KEY] == STACK
+    with pytest.raises(PropertyError, match="49 tags besides the ownership tag"):
+        parse_request({**BASE, "Tags": [*user_tags(MAX_USER_TAGS + 1), owner]}, stack_id=STACK)
+
+
+@pytest.mark.parametrize("stack_id", ["", STACK.replace("us-east-1", "eu-west-1")])
+def test_the_ownership_tag_of_another_stack_is_refused(stack_id: str) -> None:
+    with pytest.raises(PropertyError, match=f"Property Tags sets '{OWNER_TAG_KEY}'"):
+        parse_request({**BASE, "Tags": [{"Key": OWNER_TAG_KEY, "Value": STACK}]},
+                      stack_id=stack_id)
+
+
+def test_other_keys_under_the_reserved_prefix_are_refused() -> None:
+    with pytest.raises(PropertyError, match="reserved prefix"):
+        parse_request({**BASE, "Tags": [{"Key": REQUEST_TAG_KEY, "Value": "x"}]}, stack_id=STACK)

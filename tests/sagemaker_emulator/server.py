@@ -6,14 +6,23 @@ Answers: ``application/x-amz-json-1.1``, timestamps as epoch-second numbers, an
 ``x-amzn-RequestId`` header (botocore reads the request id from it), errors as
 ``{"__type": code, "message": text}`` with the HTTP status of the error (400 for client errors,
 including ThrottlingException, which botocore retries by its code; 500/503 for server faults).
+
+Optionally, every request is first judged by an ``Authorizer`` (``SageMakerEmulator.authorizer``)
+with the access key id that signed it (the ``Credential=`` of botocore's SigV4 ``Authorization``
+header): IAM's decision, made before SageMaker looks at the request, so a denied call changes
+nothing and is answered as the authorizer's ``ApiError`` (``tests/iam_authorizer.py`` judges the
+provider role's synthesized policy).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -26,6 +35,12 @@ from .records import Behaviour, Call, Endpoint, EndpointConfig, InvariantViolati
 from .timeline import Timeline, Timings
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+#: SigV4: ``Authorization: AWS4-HMAC-SHA256 Credential=<access key id>/<date>/<region>/...``.
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+#: ``authorizer(access_key_id, operation, params, store)``: raise ``ApiError`` to deny. Runs
+#: under the store's lock, with the store refreshed to now (read its resources and tags).
+Authorizer = Callable[[str, str, dict[str, Any], Store], None]
 TARGET_PREFIX = "SageMaker."
 
 
@@ -48,7 +63,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError("SerializationException", "Request body is not JSON.") from None
             if not isinstance(params, dict):
                 raise ApiError("SerializationException", "Request body is not a JSON object.")
-            result = emulator.store.handle(target[len(TARGET_PREFIX):], params)
+            operation = target[len(TARGET_PREFIX):]
+            emulator.authorize(self._access_key(), operation, params)
+            result = emulator.store.handle(operation, params)
             self._answer(200, result)
         except ApiError as err:
             self._answer(err.status, {"__type": err.code, "message": err.message})
@@ -57,6 +74,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # an emulator bug: say so loudly, never hide it
             emulator.internal_errors.append(traceback.format_exc())
             self._answer(500, {"__type": "InternalFailure", "message": f"emulator bug: {exc!r}"})
+
+    def _access_key(self) -> str:
+        found = _CREDENTIAL.search(self.headers.get("Authorization", ""))
+        return found.group(1) if found else ""
 
     def _answer(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -126,6 +147,22 @@ class SageMakerEmulator:
                            messages=messages or Messages(), behaviour=behaviour or Behaviour())
         self.faults = Faults(self.store)
         self.internal_errors.clear()
+        #: IAM in front of the API (None: every request is allowed, as with an admin's keys).
+        self.authorizer: Authorizer | None = None
+
+    def authorize(self, access_key: str, operation: str, params: dict[str, Any]) -> None:
+        """IAM's decision on one request; a denied request is recorded, with the error's code and
+        rule, and goes no further."""
+        if self.authorizer is None:
+            return
+        store = self.store
+        with store.lock:
+            now = store.refresh()
+            try:
+                self.authorizer(access_key, operation, params, store)
+            except ApiError as err:
+                store.calls.append(Call(now, operation, copy.deepcopy(params), err.code, err.rule))
+                raise
 
     # --- lifecycle ---------------------------------------------------------------------------
 

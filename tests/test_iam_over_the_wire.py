@@ -287,3 +287,32 @@ def test_the_policy_without_the_adopt_statement_cannot_claim_an_endpoint(
     assert refused.status == "FAILED"
     assert status(sagemaker_client, V1) == ("InService", CONFIG_B)
     assert OWNER_TAG_KEY not in tags_of(sagemaker_client, V1)
+
+
+def test_an_endpoint_made_before_the_ownership_tag_is_taken_over_by_one_adopting_update(
+    iam_stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    # Made by this resource with an earlier version: its request tag, no ownership tag.
+    make_configs(sagemaker_client, CONFIG_A, CONFIG_B)
+    assert iam_stack.create(props(CONFIG_A, V1)).status == "SUCCESS"
+    arn = sagemaker_client.describe_endpoint(EndpointName=V1)["EndpointArn"]
+    sagemaker_client.delete_tags(ResourceArn=arn, TagKeys=[OWNER_TAG_KEY])
+
+    authorize(emulator, synthesized(V1), iam_stack)
+    unreachable = iam_stack.update(properties(synthesized(V1), iam_stack, CONFIG_B, V1))
+    assert unreachable.status == "FAILED"
+    assert "adopt_existing_endpoint=True" in unreachable.reason
+    assert status(sagemaker_client, V1) == ("InService", CONFIG_A)
+
+    adopting = synthesized(V1, adopt=True)
+    authorize(emulator, adopting, iam_stack)
+    adopted = iam_stack.update(properties(adopting, iam_stack, CONFIG_B, V1),
+                               props(CONFIG_A, V1))
+    assert adopted.status == "SUCCESS", adopted.reason
+    assert tags_of(sagemaker_client, V1)[OWNER_TAG_KEY] == iam_stack.stack_id
+
+    # The flag may go again: the endpoint is this stack's by its tag.
+    authorize(emulator, synthesized(V1), iam_stack)
+    after = iam_stack.update(properties(synthesized(V1), iam_stack, CONFIG_A, V1))
+    assert after.status == "SUCCESS", after.reason
+    assert status(sagemaker_client, V1) == ("InService", CONFIG_A)

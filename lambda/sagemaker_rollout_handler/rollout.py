@@ -384,15 +384,29 @@ def _refused(goal: Goal, error: SageMakerError) -> str:
     verbs = {"CreateEndpoint": "create", "UpdateEndpoint": "update", "DeleteEndpoint": "delete"}
     verb = verbs.get(error.operation, error.operation)
     target = f' to EndpointConfig "{goal.config_name}"' if goal.config_name else ""
-    hint = {
+    return (
+        f'Endpoint "{goal.endpoint_name}": SageMaker refused to {verb} it{target}. '
+        f'SageMaker said: {error.code}: "{error.message}".{_hint(error)}'
+    )
+
+
+#: A CreateEndpoint of a name that exists but that this stack's provider could not read: the
+#: policy reaches only endpoints with this stack's ownership tag (docs/security.md).
+_NOT_OURS_HINT = (
+    " An endpoint of that name exists that this stack may not manage: made outside this stack, "
+    "by another stack, or by a version of sagemaker-rollout before the ownership tag "
+    "sagemaker-rollout:stack. Choose another endpoint_name, or take it over by deploying once "
+    "with adopt_existing_endpoint=True.")
+
+
+def _hint(error: SageMakerError) -> str:
+    if error.message.startswith("Cannot create already existing endpoint"):
+        return _NOT_OURS_HINT
+    return {
         "ResourceLimitExceeded": " Request a quota increase (Service Quotas, SageMaker) or use "
         "another instance type, then deploy again.",
         "AccessDeniedException": " Check the provider function's IAM policy.",
     }.get(error.code, " Fix the cause and deploy again.")
-    return (
-        f'Endpoint "{goal.endpoint_name}": SageMaker refused to {verb} it{target}. '
-        f'SageMaker said: {error.code}: "{error.message}".{hint}'
-    )
 
 
 def _call_failed(goal: Goal, error: SageMakerError, late: bool) -> str:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -48,7 +48,6 @@ from aws_cdk import aws_scheduler as scheduler
 from sagemaker_rollout_handler.contract import (
     FUNCTION_TIMEOUT_SECONDS,
     MAX_SERVICE_TIMEOUT_SECONDS,
-    OWNER_TAG_KEY,
     SCHEDULE_GROUP_ENV,
     SCHEDULE_NAME_PREFIX,
     SCHEDULER_ROLE_ENV,
@@ -58,6 +57,7 @@ from sagemaker_rollout_handler.contract import (
 from constructs import Construct, IConstruct
 
 from .bundling import HANDLER_ENTRY_POINT, provider_code
+from .endpoint_policy import adopt_statement, alarms_statement, owned_endpoint_statements
 from .endpoint_tags import TagLimits
 from .iam_limits import GrowthPerItem, RolePolicyLimits, statement_sizes
 from .rules import Rule, refusal
@@ -487,11 +487,7 @@ class RolloutProvider(Construct):
             resource_name="*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="RollbackAlarms", actions=["cloudwatch:DescribeAlarms"], resources=[alarms]
-            )
-        )
+        self.role.add_to_policy(alarms_statement(alarms))
         Validations.of(self._default_policy()).acknowledge(
             Acknowledgment(
                 id=f"{_NAG_PACK}::{_NAG_PACK}-IAM5[Resource::{_nag_arn(self, alarms)}]",
@@ -512,70 +508,6 @@ class RolloutProvider(Construct):
         policy = self.role.node.try_find_child("DefaultPolicy")
         assert policy is not None  # created by the add_to_policy calls of __init__
         return policy
-
-
-def owned_endpoint_statements(endpoint_arns: str) -> list[iam.PolicyStatement]:
-    """The statements on this stack's endpoints: every one conditioned on the ownership tag.
-
-    :param endpoint_arns: ``arn:...:sagemaker:<region>:<account>:endpoint`` (no ``/name``).
-    """
-    every_endpoint = f"{endpoint_arns}/*"
-    owner = {f"aws:ResourceTag/{OWNER_TAG_KEY}": Aws.STACK_ID}
-    owner_in_request = {f"aws:RequestTag/{OWNER_TAG_KEY}": Aws.STACK_ID}
-    return [
-        iam.PolicyStatement(
-            sid="CreateOwnedEndpoints",
-            actions=["sagemaker:CreateEndpoint"],
-            resources=[every_endpoint],
-            conditions={"StringEquals": owner_in_request},
-        ),
-        # CreateEndpoint with Tags needs AddTags too (Service Authorization Reference: a
-        # dependent action), with sagemaker:TaggingAction naming the creating call.
-        iam.PolicyStatement(
-            sid="TagOwnedEndpointsOnCreate",
-            actions=["sagemaker:AddTags"],
-            resources=[every_endpoint],
-            conditions={
-                "StringEquals": {"sagemaker:TaggingAction": "CreateEndpoint", **owner_in_request}
-            },
-        ),
-        iam.PolicyStatement(
-            sid="OwnedEndpoints",
-            actions=[
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:UpdateEndpoint",
-                "sagemaker:DeleteEndpoint",
-                "sagemaker:ListTags",
-                # The stack's tags (kept in sync on update) and the handler's request tag.
-                "sagemaker:AddTags",
-            ],
-            resources=[every_endpoint],
-            # ...IfExists: only AddTags carries request tags; it may not re-tag the endpoint
-            # as another stack's.
-            conditions={"StringEquals": owner, "StringEqualsIfExists": owner_in_request},
-        ),
-        iam.PolicyStatement(
-            sid="OwnedEndpointTags",
-            actions=["sagemaker:DeleteTags"],
-            resources=[every_endpoint],
-            conditions={
-                "StringEquals": owner,
-                "ForAllValues:StringNotEquals": {"aws:TagKeys": [OWNER_TAG_KEY]},
-            },
-        ),
-    ]
-
-
-def adopt_statement(sid: str, endpoint_arn: str) -> iam.PolicyStatement:
-    """What claiming one existing endpoint needs: it does not carry the ownership tag yet."""
-    return iam.PolicyStatement(
-        sid=sid,
-        actions=["sagemaker:DescribeEndpoint", "sagemaker:ListTags", "sagemaker:AddTags"],
-        resources=[endpoint_arn],
-        conditions={
-            "StringEqualsIfExists": {f"aws:RequestTag/{OWNER_TAG_KEY}": Aws.STACK_ID}
-        },
-    )
 
 
 def _remember(stack: Stack, provider: RolloutProvider) -> RolloutProvider:

@@ -1,6 +1,6 @@
 """The provider's IAM, read from the synthesized template: every statement, exactly.
 
-The README ("Security") gives the reason for each statement; these tests pin them down so a new
+docs/security.md gives the reason for each statement; these tests pin them down so a new
 permission cannot slip in unnoticed.
 """
 

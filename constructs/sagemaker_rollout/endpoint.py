@@ -35,6 +35,7 @@ from .auto_rollback import (
     render_auto_rollback,
 )
 from .autoscaling import EndpointScalings, InstanceCountScaling
+from .carried_properties import CarriedProperties
 from .deployment import DeploymentStrategy
 from .endpoint_config import AsyncInference, DataCapture, render_endpoint_config
 from .endpoint_props import (
@@ -290,6 +291,14 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             properties=properties,
         )
         self.custom_resource.node.add_dependency(self._provider.self_invoke_policy)
+        #: The properties as CloudFormation sends them, overrides included (``_override``): a
+        #: wait must be able to carry them (carried_properties.py, checked at synth).
+        self._properties: dict[str, Any] = {
+            "ServiceToken": self._provider.service_token,
+            "ServiceTimeout": MAX_SERVICE_TIMEOUT_SECONDS,
+            **properties,
+        }
+        CarriedProperties.of(self._provider).add(self, lambda: self._properties)
         if kms_key is not None:
             self._grant_kms_key(kms_key)
 
@@ -372,7 +381,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         # The properties were rendered at construction (plain values, not Lazy ones: a Lazy is
         # a callback from jsii's Node process at synth, per endpoint); CloudFormation gets the
         # alarms as an override of the same property.
-        self._cfn_custom_resource().add_property_override(
+        self._override(
             "DeploymentConfig.AutoRollbackConfiguration",
             render_auto_rollback(self._rollback_alarms),
         )
@@ -501,9 +510,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         if self._autoscaling.retains_variant_properties() != self._rendered_retain:
             # Rendered at construction: see add_rollback_alarm.
             self._rendered_retain = self._autoscaling.retains_variant_properties()
-            self._cfn_custom_resource().add_property_override(
-                "RetainAllVariantProperties", self._rendered_retain
-            )
+            self._override("RetainAllVariantProperties", self._rendered_retain)
             self._warn_if_weights_retained()
         if invocations_per_instance is not None:
             scaling.scale_on_invocations(
@@ -530,6 +537,16 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         # in your CreateEndpoint, UpdateEndpoint requests" (botocore model, CreateEndpointConfig):
         # the provider's role. SageMaker creates grants on the key for the instances' volumes.
         key.grant(self._provider.function, "kms:CreateGrant", "kms:DescribeKey")
+
+    def _override(self, path: str, value: Any) -> None:
+        """Override a property rendered at construction, in the template and in ``_properties``."""
+        self._cfn_custom_resource().add_property_override(path, value)
+        *parents, last = path.split(".")
+        target = self._properties
+        for key in parents:
+            target[key] = dict(target[key])
+            target = target[key]
+        target[last] = value
 
     def _cfn_custom_resource(self) -> CfnResource:
         resource = self.custom_resource.node.default_child

@@ -105,6 +105,10 @@ class Rule(Enum):
     TAG_COUNT = ("tag-count", "at most 48 tags: SageMaker's 50 less the handler's two")
     TAG_KEY = ("tag-key", "tag keys 1..128 characters, not aws: nor sagemaker-rollout:")
     TAG_VALUE = ("tag-value", "tag values 0..256 characters")
+    PROPERTIES_FIT_WAIT = (
+        "properties-fit-wait",
+        "tags and properties fit what a wait carries (contract.CARRIED_PROPERTIES_LIMIT)",
+    )
     REMOVAL_POLICY = ("removal-policy", "RemovalPolicy.DESTROY or RemovalPolicy.RETAIN")
     KNOWN_VARIANT = ("known-variant", "variant_name names one of the endpoint's variants")
     # --- data capture and asynchronous inference (botocore model) -------------------------------

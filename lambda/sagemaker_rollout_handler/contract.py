@@ -7,6 +7,7 @@ aws_cdk: both sides import this module.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any, Final
@@ -104,9 +105,23 @@ WAKE_INPUT_LIMIT: Final = 8192
 #: How long a real presigned ResponseURL can be: 1-1.5 KB (issue 17.1); measured at its longest.
 RESPONSE_URL_LENGTH: Final = 1536
 
-#: What the rest of a carried CloudFormation request may use besides the ResponseURL and the
-#: request's ids: the construct refuses, at synth, properties whose JSON is larger.
-CARRIED_PROPERTIES_LIMIT: Final = WAKE_INPUT_LIMIT - RESPONSE_URL_LENGTH - 2048
+#: What a wake carries besides the ResponseURL and the request's properties, at its largest: the
+#: request's ids (a StackId with a 128-character stack name, a 255-character LogicalResourceId, a
+#: 140-character ServiceToken, the endpoint's name as PhysicalResourceId) and the typed wait state
+#: (``state.WaitState``) with every field at its longest. tests/test_carried_size.py measures it
+#: with the handler's own ``wake_payload``: a state that grows must grow this too.
+CARRIED_REQUEST_RESERVE: Final = 2304
+
+#: What the request's ResourceProperties may take in a wake (``carried_size``): the construct
+#: refuses, at synth, tags and properties that are larger (rule ``properties-fit-wait``), so
+#: that whatever it accepts can be waited for, whichever wake carries it.
+CARRIED_PROPERTIES_LIMIT: Final = WAKE_INPUT_LIMIT - RESPONSE_URL_LENGTH - CARRIED_REQUEST_RESERVE
+
+
+def carried_size(value: Any) -> int:
+    """The characters ``value`` takes in a wake's payload: compact JSON, non-ASCII escaped, as
+    ``state.wake_payload`` writes it (CloudFormation sends every property value as a string)."""
+    return len(json.dumps(value, separators=(",", ":")))
 
 
 def sagemaker_event_pattern(endpoint_arns: Sequence[str] | None) -> dict[str, Any]:

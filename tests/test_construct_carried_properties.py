@@ -70,7 +70,7 @@ def test_the_issues_large_tags_with_rollback_alarms_are_accepted_and_fit_a_wake(
     stack = new_stack()
     endpoint(stack, tags=LARGE_TAGS, rollback_alarms=alarms(stack, 3, length=64))
     properties = carried(stack)
-    assert len(properties["Tags"]) == 18
+    assert len(properties["Tags"]) == 18 + 1  # and the ownership tag
     assert carried_size(properties) <= CARRIED_PROPERTIES_LIMIT
     # As the handler carries them (tags kept, as a recreation does), with the longest ids and
     # state and a real ResponseURL's length.
@@ -92,7 +92,9 @@ def test_the_fix_drops_the_fewest_tags_and_then_synthesizes() -> None:
     tags = tags_of_size(CARRIED_PROPERTIES_LIMIT + 500)
     stack = new_stack()
     endpoint(stack, tags=tags)
-    dropped = re.findall(r"'(tag-\d\d)'", refusal_of(stack).split("Fix: ")[1])
+    fix = refusal_of(stack).split("Fix: ")[1]
+    assert "sagemaker-rollout:" not in fix  # the handler's ownership tag is not the user's
+    dropped = re.findall(r"'(tag-\d\d)'", fix)
     assert 0 < len(dropped) < len(tags)
     fixed = new_stack()
     endpoint(fixed, tags={k: v for k, v in tags.items() if k not in dropped})

@@ -26,6 +26,7 @@ from sagemaker_rollout_handler.contract import (
     CARRIED_PROPERTIES_LIMIT,
     CARRIED_REQUEST_RESERVE,
     ENDPOINT_NAME_MAX_LENGTH,
+    RESERVED_TAG_PREFIX,
     RESPONSE_URL_LENGTH,
     WAKE_INPUT_LIMIT,
     carried_size,
@@ -49,6 +50,12 @@ TOKEN_LENGTHS = {
     "Key": 128,
     "Value": 256,
 }
+#: Pseudo parameters by their longest: a StackId with a 128-character stack name in the longest
+#: partition and Region (the ownership tag's value).
+PSEUDO_PARAMETER_LENGTHS = {
+    "AWS::StackId": len("arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/")
+    + 128 + len("/") + 36,
+}
 #: Any other token (no other property of the construct is one today).
 DEFAULT_TOKEN_LENGTH = 256
 
@@ -63,7 +70,8 @@ def as_sent(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         intrinsic = any(k == "Ref" or k.startswith("Fn::") for k in value)
         if intrinsic and len(value) == 1:
-            return "x" * TOKEN_LENGTHS.get(key, DEFAULT_TOKEN_LENGTH)
+            length = PSEUDO_PARAMETER_LENGTHS.get(str(value.get("Ref")))
+            return "x" * (length or TOKEN_LENGTHS.get(key, DEFAULT_TOKEN_LENGTH))
         return {k: as_sent(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [as_sent(item, key) for item in value]
@@ -106,13 +114,15 @@ def _fix(over: int, tags: list[dict[str, str]], alarm_size: int) -> str:
     fix = f"shorten the rollback alarms' names by {over - saved} characters in all"
     if alarm_size < over - saved:
         fix = f"shorten endpoint_name and the rollback alarms' names by {over - saved} in all"
-    return f"drop every tag ({saved} characters) and {fix}." if dropped else f"{fix}."
+    return f"drop every tag of yours ({saved} characters) and {fix}." if dropped else f"{fix}."
 
 
 def _largest_first(tags: list[dict[str, str]], over: int) -> Iterator[dict[str, str]]:
-    """The largest tags, until their removal saves ``over`` characters (or all of them)."""
+    """The largest of the user's tags (not the handler's own), until their removal saves
+    ``over`` characters (or all of them)."""
     saved = 0
-    for tag in sorted(tags, key=carried_size, reverse=True):
+    users = [tag for tag in tags if not str(tag["Key"]).startswith(RESERVED_TAG_PREFIX)]
+    for tag in sorted(users, key=carried_size, reverse=True):
         if saved >= over:
             return
         saved += carried_size(tag) + 1  # its comma

@@ -94,11 +94,10 @@ def test_update_blocked_beyond_the_time_budget_fails_clearly_in_time_and_rollbac
     sagemaker_client.delete_endpoint_config(EndpointConfigName=CONFIG_B)
 
 
-# --- 7. Endpoint Failed or UpdateRollbackFailed ---------------------------------------------------
+# --- 7. Endpoint UpdateRollbackFailed (a Failed one is recreated: test_failed_endpoints.py) -----
 
 
 @pytest.mark.parametrize(("status", "what_to_do"), [
-    ("Failed", r"delete"),
     ("UpdateRollbackFailed", r"UpdateEndpoint|console|InService"),
 ])
 def test_update_of_a_broken_endpoint_fails_saying_its_state_and_what_to_do_and_delete_deletes_it(

@@ -58,6 +58,9 @@ class Goal:
     #: it): an endpoint of that name that existed before is someone else's.
     creates: bool = False
     alarm_names: tuple[str, ...] = ()
+    #: A Failed endpoint found at the start may be deleted and recreated on the goal's config
+    #: (``recreation``): an in-place Update whose CreateEndpoint tags can travel with its wait.
+    recreate_failed: bool = False
 
     @property
     def present(self) -> bool:
@@ -83,6 +86,11 @@ class Progress:
     #: The endpoint carries this request's tag (written at its first look): from then on, a
     #: newer request's tag means this one was superseded.
     claimed: bool = False
+    #: The endpoint's request tag names another resource: it is not this resource's to replace.
+    foreign: bool = False
+    #: The endpoint was Failed and this request deleted it to recreate it (``recreation``):
+    #: SageMaker's FailureReason then, for the answer. None: no recreation.
+    was_failed: str | None = None
 
 
 #: A read right after UpdateEndpoint may still show the old InService view (eventual
@@ -128,6 +136,8 @@ def decide(
     """The next step towards `goal`. `config_exists` tells whether the goal's EndpointConfig
     exists (the caller looks it up when the goal is a config); `now` (epoch seconds) bounds the
     grace period of a lagging read."""
+    from . import recreation  # it builds on this module's steps: imported here, not at the top
+
     if not goal.present:
         return _towards_absence(goal, observed, progress)
     if not config_exists:
@@ -137,6 +147,9 @@ def decide(
             "missing config. Recreate it (redeploy the stack with a change to the endpoint's "
             "variants) and retry."
         )
+    replacing = recreation.step(goal, observed, progress)
+    if replacing is not None:
+        return replacing
     if observed is None:
         return _missing(goal, progress)
     if goal.creates and not progress.issued and not progress.owned:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import recreation
 from .clock import Clock
 from .contract import OWNER_TAG_KEY, REQUEST_TAG_KEY
 from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Step, Wait, decide
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Done:
     attributes: dict[str, str]
+    #: What the success's reason says besides success (a Failed endpoint recreated).
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,8 +203,7 @@ class _Loop:
             step = decide(goal, observed, self.progress, config_exists=config_exists,
                           now=self.clock.now())
             _log(goal, observed, step, self.progress)
-            if self.first and observed is not None and not isinstance(step, Fail) and (
-                    goal.present or self.progress.owned):
+            if self.first and observed is not None and _claims(goal, step, self.progress):
                 # The tag also routes SageMaker's events about the endpoint to this request.
                 _claim(plan, observed, tag, self.endpoints)
                 self.progress = replace(self.progress, claimed=True)
@@ -219,7 +221,7 @@ class _Loop:
             if superseded:
                 return Failed(superseded, self.progress)
         if isinstance(step, Finish):
-            return Done(_attributes(plan.goal, observed))
+            return Done(_attributes(plan.goal, observed), recreation.note(plan.goal, self.progress))
         if isinstance(step, Fail):
             return Failed(step.reason, self.progress)
         if isinstance(step, Call):
@@ -227,13 +229,34 @@ class _Loop:
             if isinstance(acted, Failed):
                 return replace(acted, progress=self.progress)
             if acted is None:
-                self.progress = replace(
-                    self.progress, issued=True, created=self.progress.created or (
-                        step.action == "create"), issued_at=self.clock.now(),
-                    seen_in_flight=False)
+                self.progress = _after_call(plan.goal, step, observed, self.progress,
+                                            self.clock.now())
                 return None
             step = acted
         return Pending(self.progress, step.why, observed, step.recheck_at)
+
+
+def _claims(goal: Goal, step: Step, progress: Progress) -> bool:
+    """Whether the first look tags the endpoint as this request's: not when it fails, not a
+    Delete's of an endpoint not ours, not a Failed endpoint about to be replaced (DeleteEndpoint
+    is all SageMaker allows on it; the new one is tagged at its CreateEndpoint)."""
+    if isinstance(step, Fail):
+        return False
+    if goal.present:
+        return not (isinstance(step, Call) and step.action == "delete")
+    return progress.owned
+
+
+def _after_call(goal: Goal, step: Call, observed: Observation | None, progress: Progress,
+                now: float) -> Progress:
+    """What an accepted call records. A present goal's DeleteEndpoint is a recreation's."""
+    if step.action == "delete" and goal.present:
+        logger.info({"message": "deleting a Failed endpoint to recreate it",
+                     "endpoint": goal.endpoint_name, "config": goal.config_name,
+                     "failure_reason": observed.failure_reason if observed else ""})
+        return recreation.after_delete(progress, observed)
+    return replace(progress, issued=True, created=progress.created or step.action == "create",
+                   issued_at=now, seen_in_flight=False)
 
 
 def _in_flight(goal: Goal, observed: Observation | None, progress: Progress) -> Progress:
@@ -259,8 +282,10 @@ def _read_tag(plan: Plan, observed: Observation, endpoints: Endpoints) -> Reques
 def _already_done(plan: Plan, tag: RequestTag | None, progress: Progress) -> Progress:
     """What the request tag says: this request delivered again (what it already did), or an
     endpoint this resource made or claimed earlier."""
-    if tag is None or tag.owner != plan.owner:
+    if tag is None:
         return progress
+    if tag.owner != plan.owner:
+        return replace(progress, foreign=True)
     progress = replace(progress, owned=True)
     if tag.request_id != plan.request_id:
         return progress

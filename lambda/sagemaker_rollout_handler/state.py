@@ -92,14 +92,16 @@ def fingerprint(observed: Observation | None) -> str:
             f"{phases}")[:400]
 
 
-def carried_request(event: dict[str, Any]) -> dict[str, Any]:
+def carried_request(event: dict[str, Any], *, keep_tags: bool = False) -> dict[str, Any]:
     """The CloudFormation request as a wake carries it: no OldResourceProperties (tags are synced
-    in the first invocation), no crhelper or wake bookkeeping."""
+    in the first invocation), no crhelper or wake bookkeeping. The Tags stay only with
+    ``keep_tags``: a Failed endpoint being replaced (``recreation``) is created in a later wake."""
     drop = {"OldResourceProperties", WAKE_KEY, LEGACY_STATE_KEY, "CrHelperData", "CrHelperPoll",
             "CrHelperRule", "CrHelperPermission"}
     request = {key: value for key, value in event.items() if key not in drop}
     properties = dict(request.get("ResourceProperties", {}))
-    properties.pop("Tags", None)  # used by CreateEndpoint in the first invocation only
+    if not keep_tags:
+        properties.pop("Tags", None)  # used by CreateEndpoint in the first invocation only
     request["ResourceProperties"] = properties
     return request
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from . import recreation
 from .clock import Clock
 from .contract import WAKE_INPUT_LIMIT
 from .decisions import Goal, Observation
@@ -88,7 +89,7 @@ class Waiter:
             logger.info({"message": "request delivered again while it waits; nothing to do"})
             self.resource.silent = True
             return None
-        plan = make_plan(event, request, state)
+        plan = make_plan(event, request, state, recreate=_may_recreate(event, state))
         outcome = run(plan, state.progress, self._endpoints(), self.clock, Watch(now, now),
                       first=True)
         made = getattr(outcome, "progress", None)
@@ -98,19 +99,19 @@ class Waiter:
         if isinstance(outcome, Pending):
             state = replace(state, progress=outcome.progress).seen(outcome.observed,
                                                                   self.clock.now())
-            payload = wake_payload(state, carried_request(event))
+            carried = carried_request(event, keep_tags=recreation.deleting(state.progress))
+            payload = wake_payload(state, carried)
             if len(payload) > WAKE_INPUT_LIMIT:
                 self._fail(event, state, _too_large(event, len(payload)))
-            when = next_safety_wake(state, self.clock.now(), deleting=kind == "Delete")
+            deleting = _deleting(event, state)
+            when = next_safety_wake(state, self.clock.now(), deleting=deleting)
             if outcome.recheck_at is not None:
                 when = min(when, max(outcome.recheck_at, self.clock.now() + 1.0))
             if not wakes.arm(name, when, payload):
                 logger.info({"message": "another delivery of this request armed its wait"})
                 return self._silent("request delivered again")
-            if _deleting_now(outcome.observed, kind == "Delete"):
-                return self._wait_on(carried_request(event), Wake(name, state, when), state,
-                                     outcome, when,
-                                     deleting=True)
+            if _deleting_now(outcome.observed, deleting):
+                return self._wait_on(carried, Wake(name, state, when), state, outcome, when)
             self.resource.silent = True
             logger.info({"message": "waiting", "endpoint": state.target_id, "why": outcome.why})
             return None
@@ -136,7 +137,9 @@ class Waiter:
         """The stack's tags follow the properties in the first invocation (issue 17.1: nothing
         of the old properties travels with a wait). An adopted endpoint gets them too (17.8)."""
         arn = _arn_of(outcome)
-        if not arn or isinstance(outcome, Failed):
+        if not arn or isinstance(outcome, Failed) or (
+                isinstance(outcome, Pending) and recreation.deleting(outcome.progress)):
+            # A Failed endpoint being replaced gets the tags with its CreateEndpoint.
             return
         kind = event["RequestType"]
         before: dict[str, str] | None = None
@@ -162,9 +165,11 @@ class Waiter:
         request = self._request(event, physical_id_on_failure(event))
         if request is None:  # pragma: no cover - a Delete with nothing to delete never waits
             return physical_id_on_failure(event)
-        plan = make_plan(event, request, state)
+        # A recreation under way carries its tags (``carried_request``); another wake does not,
+        # so it cannot recreate.
+        plan = make_plan(event, request, state, recreate=state.progress.was_failed is not None)
         wakes: Wakes = self._wakes()
-        deleting = event["RequestType"] == "Delete"
+        deleting = _deleting(event, state)
         if wake.event_time is not None:
             state = replace(state, events_seen=state.events_seen + 1, degraded=False)
             if wake.event_time + 1 <= state.looked_at:
@@ -186,19 +191,20 @@ class Waiter:
                     return self._silent("answered by another invocation")
         outcome = run(plan, state.progress, self._endpoints(), self.clock, watch)
         if isinstance(outcome, Pending):
-            return self._wait_on(event, wake, state, outcome, wake_at, deleting)
+            return self._wait_on(event, wake, state, outcome, wake_at)
         if not wakes.claim(wake.name):
             return self._silent("another invocation answered this request")
         return self._finish(event, state, outcome)
 
     def _wait_on(self, event: dict[str, Any], wake: Wake, state: WaitState, outcome: Pending,
-                 wake_at: float, deleting: bool) -> str | None:
+                 wake_at: float) -> str | None:
         now = self.clock.now()
         changed = bool(state.last_seen) and fingerprint(outcome.observed) != state.last_seen
         if state.degraded and wake.event_time is None and self._superseded(wake, state):
             return self._silent("the next watch took over")
         lost = events_lost(state, now, changed=changed, by_event=wake.event_time is not None)
         state = replace(state, progress=outcome.progress).seen(outcome.observed, now)
+        deleting = _deleting(event, state)
         if _deleting_now(outcome.observed, deleting) and not state.degraded:
             # SageMaker announces no event when an endpoint is finally gone, and deleting takes
             # a minute or two: watch it.
@@ -241,6 +247,10 @@ class Waiter:
             self._fail(event, replace(state, progress=outcome.progress), outcome.reason)
         assert isinstance(outcome, Done)
         self.resource.Data.update(outcome.attributes)
+        if outcome.note:
+            logger.info({"message": "recreated a Failed endpoint", "endpoint": state.target_id,
+                         "note": outcome.note})
+            self.resource.Reason = outcome.note
         return state.target_id
 
     def _fail(self, event: dict[str, Any], state: WaitState, reason: str) -> None:
@@ -251,6 +261,24 @@ class Waiter:
         self.resource.PhysicalResourceId = (
             state.target_id if made else physical_id_on_failure(event))
         raise RolloutFailure(reason)
+
+
+def _deleting(event: dict[str, Any], state: WaitState) -> bool:
+    """The request waits for its endpoint to be gone: a Delete, or a Failed endpoint replaced."""
+    return event["RequestType"] == "Delete" or recreation.deleting(state.progress)
+
+
+def _may_recreate(event: dict[str, Any], state: WaitState) -> bool:
+    """An in-place Update (same physical id) may replace a Failed endpoint when its tags can
+    travel with the wait (the CreateEndpoint comes in a later wake)."""
+    if event["RequestType"] != "Update" or state.target_id != event.get("PhysicalResourceId"):
+        return False
+    with_tags = wake_payload(state, carried_request(event, keep_tags=True))
+    return len(with_tags) + RECREATION_ALLOWANCE <= WAKE_INPUT_LIMIT
+
+
+#: What a recreation's state adds to a wake at most (SageMaker's reason, the last read).
+RECREATION_ALLOWANCE = 1024
 
 
 def _deleting_now(observed: Observation | None, deleting: bool) -> bool:
@@ -293,13 +321,15 @@ def initial_state(event: dict[str, Any], request: RolloutRequest, now: float,
                      deadline=now + request.service_timeout - response_margin, started=now)
 
 
-def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState) -> Plan:
+def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState, *,
+              recreate: bool = False) -> Plan:
     deleting = event["RequestType"] == "Delete"
     goal = Goal(
         endpoint_name=state.target_id,
         config_name=None if deleting else request.endpoint_config_name,
         creates=state.creates and not deleting,
         alarm_names=request.alarm_names,
+        recreate_failed=recreate and not deleting,
     )
     update = dict(request.update_params)
     # Issue 17.9: a change of case only describes and updates the endpoint by its own name.

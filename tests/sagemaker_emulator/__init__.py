@@ -35,6 +35,12 @@ deployments.md; each rule is cited again next to its code):
   after a failed update, LastDeploymentConfig: fact sheet, "Endpoint status"; botocore
   DescribeEndpointOutput.EndpointStatus documentation (SystemUpdating, Failed,
   UpdateRollbackFailed).
+* A Failed endpoint (a CreateEndpoint that failed: ``Faults.fail_provisioning(on="create")``,
+  or ``Faults.set_status``) has a FailureReason, refuses UpdateEndpoint, and accepts only
+  DeleteEndpoint, which takes ``Timings.delete`` like any other: botocore's
+  DescribeEndpointOutput.EndpointStatus ("DeleteEndpoint is the only operation that can be
+  performed on a failed endpoint"); fact sheet, "Endpoint status". Each call records the status
+  of the endpoint it names (``Call.endpoint_status``).
 * Error messages (missing endpoint / config, already existing, in-progress, failed endpoint,
   ResourceLimitExceeded, ThrottlingException retried): fact sheet, "Error behaviour to model".
 * DeleteEndpointConfig never blocked; the next UpdateEndpoint then fails with "Could not find

@@ -99,6 +99,9 @@ class EndpointOperations(StoreState):
         now = self.clock.now()
         if self.status_of(endpoint, now) in IN_PROGRESS:
             raise endpoint_in_progress(endpoint.arn)
+        # A Failed endpoint is deleted like any other: "DeleteEndpoint is the only operation that
+        # can be performed on a failed endpoint" (API reference, DescribeEndpoint's
+        # EndpointStatus). Deleting, then gone after ``timings.delete`` (*unverified* duration).
         seconds = draw(self.rng, self.timings.delete)
         endpoint.timeline = Timeline("delete", now, single_phase(
             "deleting", now, seconds, "Deleting", "Deleting the endpoint"), "deleted")

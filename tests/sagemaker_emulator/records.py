@@ -52,6 +52,9 @@ class Call:
     params: Json
     error_code: str | None = None
     error_rule: str | None = None
+    #: The status of the endpoint the call names (EndpointName) when it arrived; None: no such
+    #: endpoint, or the call names none.
+    endpoint_status: str | None = None
 
 
 @dataclass(frozen=True)

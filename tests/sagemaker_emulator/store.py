@@ -73,6 +73,8 @@ class StoreState:
         """Run one API call at the current virtual time; raise ApiError on failure."""
         with self.lock:
             now = self.refresh()
+            named = self.endpoints.get(str(params.get("EndpointName", "")).lower())
+            status = self.status_of(named, now) if named is not None else None
             try:
                 self._outage(operation, now)
                 injected = self.plan.take_error(operation)
@@ -90,11 +92,12 @@ class StoreState:
                     raise ApiError(injected.code, injected.message, status=injected.http_status,
                                    rule=injected.rule)
             except ApiError as err:
-                self.calls.append(Call(now, operation, copy.deepcopy(params), err.code, err.rule))
+                self.calls.append(Call(now, operation, copy.deepcopy(params), err.code, err.rule,
+                                       status))
                 raise
             finally:
                 self.check_invariants(now)
-            self.calls.append(Call(now, operation, copy.deepcopy(params)))
+            self.calls.append(Call(now, operation, copy.deepcopy(params), endpoint_status=status))
             self.plan.opened_by(operation, now)
             return result
 

@@ -1,0 +1,182 @@
+"""A Failed endpoint fixed by deploying, and its stack rollback (issue 13, items 2 and 3).
+
+SageMaker allows only DeleteEndpoint on a Failed endpoint, and a Failed endpoint serves nothing:
+an Update (a rollback's included) deletes it, waits until it is gone (the wait engine: woken by
+its schedule, not a blocking loop), and creates it again on the requested config, under the same
+name and physical id, with its tags. Over the wire: the real handler, the emulator, the harness,
+one virtual clock; the invariants of tests/reliability_support.py are checked after each test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cfn_harness import CloudFormationStack, Harness
+from cfn_harness.tags import user_tags
+from reliability_support import (  # noqa: F401 - fixtures (invariants is autouse)
+    CANARY,
+    CONFIG_A,
+    CONFIG_B,
+    ENDPOINT,
+    describe,
+    exists,
+    invariants,
+    make_configs,
+    props,
+    successful,
+)
+from sagemaker_emulator import SageMakerEmulator, VirtualClock
+from sagemaker_rollout_handler.rollout import REQUEST_TAG
+
+TAGS = [{"Key": "team", "Value": "ml"}, {"Key": "cost-center", "Value": "42"}]
+CRASHED = "The primary container for production variant AllTraffic did not pass the ping check."
+
+
+def created_on_a(stack: CloudFormationStack, sagemaker: Any) -> CloudFormationStack:
+    make_configs(sagemaker, CONFIG_A, CONFIG_B)
+    created = stack.create(props(CONFIG_A, Tags=TAGS))
+    assert created.status == "SUCCESS", created.reason
+    return stack
+
+
+def failed_then_recreated(emulator: SageMakerEmulator) -> tuple[Any, Any]:
+    """The DeleteEndpoint of the Failed endpoint and the CreateEndpoint that followed it."""
+    (delete,) = successful(emulator, "DeleteEndpoint")
+    creates = [c for c in successful(emulator, "CreateEndpoint") if c.time >= delete.time]
+    assert len(creates) == 1, creates
+    return delete, creates[0]
+
+
+def test_an_update_of_a_failed_endpoint_recreates_it_on_the_new_config_with_its_tags(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    harness: Harness,
+) -> None:
+    created_on_a(stack, sagemaker_client)
+    emulator.faults.set_status(ENDPOINT, "Failed", failure_reason=CRASHED)
+
+    response = stack.update(props(CONFIG_B, DeploymentConfig=CANARY, Tags=TAGS))
+
+    assert response.status == "SUCCESS", response.reason
+    assert response.physical_resource_id == ENDPOINT
+    assert describe(sagemaker_client) == ("InService", CONFIG_B)
+    assert user_tags(sagemaker_client, response.data["EndpointArn"]) == TAGS
+    assert f'was Failed: "{CRASHED}"' in response.reason
+    assert f'recreated on EndpointConfig "{CONFIG_B}"' in response.reason
+    delete, create = failed_then_recreated(emulator)
+    assert delete.endpoint_status == "Failed"
+    assert create.params["EndpointConfigName"] == CONFIG_B
+    assert create.time >= emulator.finished_operations(ENDPOINT)[-2].end  # once it was gone
+    assert emulator.calls_to("UpdateEndpoint") == 0  # SageMaker refuses it on a Failed endpoint
+    # Through the wait engine (as a Delete waits: SageMaker announces no event when an endpoint
+    # is gone), never longer than one watch per invocation.
+    assert response.schedules and len(response.invocations) > 1
+    assert max(i.duration for i in response.invocations) <= 300
+    logged = [line for line in harness.logs.text().splitlines()
+              if "recreated a Failed endpoint" in line]
+    assert logged and CRASHED in logged[-1] and CONFIG_B in logged[-1]
+
+
+def test_a_recreation_whose_create_fails_again_fails_with_both_reasons_and_the_rollback_recreates(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    """Item 3 too: the stack's rollback onto the endpoint that is now Failed recreates it on the
+    previous config, within the hour, instead of ending in UPDATE_ROLLBACK_FAILED."""
+    created_on_a(stack, sagemaker_client)
+    emulator.faults.set_status(ENDPOINT, "Failed", failure_reason=CRASHED)
+    emulator.faults.fail_provisioning(ENDPOINT, on="create", reason="ResourceLimitExceeded: no "
+                                      "ml.m5.xlarge capacity")
+    failed = props(CONFIG_B, Tags=TAGS)
+
+    response = stack.update(failed)
+
+    assert response.status == "FAILED"
+    assert response.physical_resource_id == ENDPOINT
+    assert CRASHED in response.reason and "no ml.m5.xlarge capacity" in response.reason
+    assert "recreated" in response.reason and CONFIG_B in response.reason
+    assert describe(sagemaker_client)[0] == "Failed"
+
+    rollback = stack.update(props(CONFIG_A, Tags=TAGS), old_properties=failed)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert rollback.physical_resource_id == ENDPOINT
+    assert rollback.elapsed < 3600
+    assert describe(sagemaker_client) == ("InService", CONFIG_A)
+    assert "was Failed" in rollback.reason and CONFIG_A in rollback.reason
+    assert user_tags(sagemaker_client, rollback.data["EndpointArn"]) == TAGS
+    assert stack.delete().status == "SUCCESS"
+    assert not exists(emulator, ENDPOINT)
+
+
+def test_a_stack_rollback_onto_a_failed_endpoint_recreates_it_on_the_previous_config(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    created_on_a(stack, sagemaker_client)
+    updated = props(CONFIG_B, DeploymentConfig=CANARY, Tags=TAGS)
+    assert stack.update(updated).status == "SUCCESS"
+    # Another resource of the stack fails; meanwhile the endpoint's instances fail for good.
+    emulator.faults.set_status(ENDPOINT, "Failed", failure_reason=CRASHED)
+
+    rollback = stack.update(props(CONFIG_A, Tags=TAGS), old_properties=updated)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert rollback.physical_resource_id == ENDPOINT
+    assert describe(sagemaker_client) == ("InService", CONFIG_A)
+    assert f'recreated on EndpointConfig "{CONFIG_A}"' in rollback.reason
+    _, create = failed_then_recreated(emulator)
+    assert create.params["EndpointConfigName"] == CONFIG_A
+
+
+def test_a_failed_endpoint_another_resource_owns_is_left_alone(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    created_on_a(stack, sagemaker_client)
+    # Another resource (another stack's AdoptExisting) claimed the endpoint since.
+    arn = sagemaker_client.describe_endpoint(EndpointName=ENDPOINT)["EndpointArn"]
+    sagemaker_client.add_tags(ResourceArn=arn, Tags=[
+        {"Key": REQUEST_TAG, "Value": "0c8e4f7a-request:claim:0123456789abcdef"}])
+    emulator.faults.set_status(ENDPOINT, "Failed", failure_reason=CRASHED)
+
+    response = stack.update(props(CONFIG_B, Tags=TAGS))
+
+    assert response.status == "FAILED"
+    assert ENDPOINT in response.reason and "Failed" in response.reason
+    assert CRASHED in response.reason
+    assert emulator.calls_to("DeleteEndpoint") == 0
+    assert emulator.calls_to("CreateEndpoint") == 1  # the stack's own Create only
+    assert describe(sagemaker_client)[0] == "Failed"
+
+
+def test_a_failed_endpoint_on_a_delete_is_deleted(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    created_on_a(stack, sagemaker_client)
+    emulator.faults.set_status(ENDPOINT, "Failed", failure_reason=CRASHED)
+
+    delete = stack.delete()
+
+    assert delete.status == "SUCCESS", delete.reason
+    assert not exists(emulator, ENDPOINT)
+    assert emulator.calls_to("DeleteEndpoint") == 1
+    assert emulator.calls_to("CreateEndpoint") == 1
+
+
+def test_a_recreation_counts_against_the_requests_deadline(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    clock: VirtualClock,
+) -> None:
+    """ServiceTimeout 300 s: the delete and the new endpoint's creation (4-8 minutes) do not
+    fit; the request gives up in time, saying what it saw."""
+    created_on_a(stack, sagemaker_client)
+    emulator.faults.set_status(ENDPOINT, "Failed", failure_reason=CRASHED)
+    failed = props(CONFIG_B, Tags=TAGS, ServiceTimeout=300)
+
+    response = stack.update(failed)
+
+    assert response.status == "FAILED"
+    assert response.arrived_at <= response.deadline - 30
+    assert ENDPOINT in response.reason and "gave up" in response.reason
+    while emulator.endpoint_status(ENDPOINT) == "Creating":
+        clock.advance(10)
+    rollback = stack.update(props(CONFIG_A, Tags=TAGS), old_properties=failed)
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert describe(sagemaker_client) == ("InService", CONFIG_A)

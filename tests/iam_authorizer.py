@@ -18,10 +18,12 @@ SageMaker; ``tests/data/iam_definitions.json``):
 A resource that does not exist has no tags, so a statement conditioned on ``aws:ResourceTag``
 does not match it: IAM decides before SageMaker looks, and the answer is AccessDenied, not
 "Could not find endpoint" (waiting-at-scale.md, IAM condition keys: *unverified*, hence modelled
-as the stricter answer). A denial is answered as SageMaker's JSON protocol carries it: HTTP 400,
-``AccessDeniedException``, "User: <role> is not authorized to perform: <action> on resource:
-<arn> because no identity-based policy allows the <action> action" (the wording IAM documents in
-"Troubleshoot access denied error messages", seen e.g. in aws-controllers-k8s/community#1889).
+as the stricter answer; ``absent_denied=False`` offers the other: IAM lets the call through and
+SageMaker answers "Could not find endpoint"). A denial is answered as SageMaker's JSON protocol
+carries it: HTTP 400, ``AccessDeniedException``, "User: <role> is not authorized to perform:
+<action> on resource: <arn> because no identity-based policy allows the <action> action" (the
+wording IAM documents in "Troubleshoot access denied error messages", seen e.g. in
+aws-controllers-k8s/community#1889).
 """
 
 from __future__ import annotations
@@ -74,10 +76,14 @@ class ProviderPolicyAuthorizer:
 
     policy: Policy
     role_arn: str = "arn:aws:sts::123456789012:assumed-role/ProviderRole/provider-function"
+    #: A call on a resource that does not exist is denied (True), or let through to SageMaker.
+    absent_denied: bool = True
 
     @staticmethod
-    def of(template: Template, stack_id: str) -> ProviderPolicyAuthorizer:
-        return ProviderPolicyAuthorizer(policy_of(template, stack_id))
+    def of(template: Template, stack_id: str, *,
+           absent_denied: bool = True) -> ProviderPolicyAuthorizer:
+        return ProviderPolicyAuthorizer(policy_of(template, stack_id),
+                                        absent_denied=absent_denied)
 
     def __call__(self, access_key: str, operation: str, params: dict[str, Any],
                  store: Store) -> None:
@@ -85,11 +91,14 @@ class ProviderPolicyAuthorizer:
             return
         for request in requests_of(operation, params, store):
             for resource in request.resources:
+                exists = resource.arn in store.tags
+                if not exists and not self.absent_denied:
+                    continue
                 if not self.policy.allows(
                         Request(request.action, [resource], request.request_tags,
                                 request.tag_keys, request.context)):
                     raise access_denied(self.role_arn, request.action, resource.arn,
-                                        exists=resource.arn in store.tags)
+                                        exists=exists)
 
 
 def policy_of(template: Template, stack_id: str) -> Policy:

@@ -8,10 +8,12 @@ from typing import Any
 from cfn_harness import Harness, preserved_logging
 
 
-def provider_factory(harness: Harness, sagemaker_client: Any, clock: Any) -> Callable[[], Any]:
+def provider_factory(harness: Harness, sagemaker_client: Any, clock: Any,
+                     stack_id: str | None = None) -> Callable[[], Any]:
     """Builds one container of the real provider function (lambda/sagemaker_rollout_handler):
     its SageMaker client on the emulator, its Scheduler / EventBridge / Lambda clients on moto
-    (with the harness's hooks and quotas), its clock the test's."""
+    (with the harness's hooks and quotas), its clock the test's; ``stack_id`` as the
+    construct's environment gives it."""
     from sagemaker_rollout_handler.index import build_resource
     from sagemaker_rollout_handler.wakes import WakeTarget
 
@@ -23,7 +25,7 @@ def provider_factory(harness: Harness, sagemaker_client: Any, clock: Any) -> Cal
                                   scheduler_client=harness.scheduler_client,
                                   events_client=harness.events_client,
                                   lambda_client=harness.lambda_client, wake_target=target,
-                                  clock=clock)
+                                  clock=clock, stack_id=stack_id)
 
     return build
 

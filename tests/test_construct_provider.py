@@ -113,8 +113,12 @@ def test_custom_resource_waits_for_the_permission_that_lets_scheduler_wake_the_f
     assert policy_with("lambda:InvokeFunction") in resources[legacy]["DependsOn"]
 
 
-def test_the_function_knows_its_schedule_group_and_the_scheduler_role() -> None:
-    from sagemaker_rollout_handler.contract import SCHEDULE_GROUP_ENV, SCHEDULER_ROLE_ENV
+def test_the_function_knows_its_schedule_group_the_scheduler_role_and_its_stack() -> None:
+    from sagemaker_rollout_handler.contract import (
+        SCHEDULE_GROUP_ENV,
+        SCHEDULER_ROLE_ENV,
+        STACK_ID_ENV,
+    )
 
     template = Template.from_stack(_stack_with_endpoint())
     (group_id,) = template.find_resources("AWS::Scheduler::ScheduleGroup")
@@ -122,6 +126,7 @@ def test_the_function_knows_its_schedule_group_and_the_scheduler_role() -> None:
     variables = function["Properties"]["Environment"]["Variables"]
     assert variables[SCHEDULE_GROUP_ENV] == {"Ref": group_id}
     assert "Fn::GetAtt" in variables[SCHEDULER_ROLE_ENV]
+    assert variables[STACK_ID_ENV] == {"Ref": "AWS::StackId"}
 
 
 def _stack_with_endpoint() -> Stack:

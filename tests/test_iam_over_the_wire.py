@@ -21,6 +21,7 @@ from aws_cdk.assertions import Template
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from cfn_harness import CloudFormationStack, Harness
+from cfn_harness.events import stack_id
 from iam_authorizer import (
     DENIED_ABSENT_RULE,
     PROVIDER_ACCESS_KEY,
@@ -77,14 +78,21 @@ def iam_stack(harness: Harness, emulator: SageMakerEmulator, provider_client: An
     """The real handler behind a stack, its SageMaker calls judged by IAM (set a policy with
     ``authorize``)."""
     harness.cloud.connect(emulator)
-    factory = provider_factory(harness, provider_client, clock)
-    yield harness.stack(factory(), factory=factory)
+    arn = stack_id("sagemaker-rollout-test", region="us-east-1", account_id="123456789012")
+    factory = provider_factory(harness, provider_client, clock, stack_id=arn)
+    yield harness.stack(factory(), factory=factory, stack_arn=arn)
     emulator.authorizer = None
 
 
-def authorize(emulator: SageMakerEmulator, template: Template,
-              stack: CloudFormationStack) -> None:
-    emulator.authorizer = ProviderPolicyAuthorizer.of(template, stack.stack_id)
+def authorize(emulator: SageMakerEmulator, template: Template, stack: CloudFormationStack, *,
+              absent_denied: bool = True) -> None:
+    emulator.authorizer = ProviderPolicyAuthorizer.of(template, stack.stack_id,
+                                                      absent_denied=absent_denied)
+
+
+#: What IAM answers for a call on an endpoint that does not exist (*unverified*, both offered).
+ABSENT_ANSWERS = [pytest.param(True, id="missing-is-denied"),
+                  pytest.param(False, id="missing-is-not-found")]
 
 
 def denied(emulator: SageMakerEmulator, since: int = 0) -> list[tuple[str, str, str]]:
@@ -120,18 +128,20 @@ def only_absent_endpoints_denied(emulator: SageMakerEmulator, since: int = 0) ->
         emulator, since)
 
 
+@pytest.mark.parametrize("absent_denied", ABSENT_ANSWERS)
 def test_create_update_with_new_tags_and_delete_make_only_calls_the_policy_allows(
     iam_stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    absent_denied: bool,
 ) -> None:
     make_configs(sagemaker_client, CONFIG_A, CONFIG_B)
-    authorize(emulator, synthesized(V1), iam_stack)
+    authorize(emulator, synthesized(V1), iam_stack, absent_denied=absent_denied)
 
     created = iam_stack.create(properties(synthesized(V1), iam_stack, CONFIG_A, V1))
     assert created.status == "SUCCESS", created.reason
     assert tags_of(sagemaker_client, V1)[OWNER_TAG_KEY] == iam_stack.stack_id
 
     # New config and a tag changed: UpdateEndpoint, AddTags and DeleteTags under the policy.
-    authorize(emulator, synthesized(V1, team="risk"), iam_stack)
+    authorize(emulator, synthesized(V1, team="risk"), iam_stack, absent_denied=absent_denied)
     retagged = {**properties(synthesized(V1, team="risk"), iam_stack, CONFIG_B, V1)}
     retagged["Tags"] = [tag for tag in retagged["Tags"] if tag["Key"] != "team"] + [
         {"Key": "cost-center", "Value": "4711"}]
@@ -154,11 +164,13 @@ def test_create_update_with_new_tags_and_delete_make_only_calls_the_policy_allow
     assert emulator.invariant_violations() == []
 
 
+@pytest.mark.parametrize("absent_denied", ABSENT_ANSWERS)
 def test_rename_then_the_cleanup_delete_under_the_new_policy_removes_the_old_endpoint(
     iam_stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    absent_denied: bool,
 ) -> None:
     make_configs(sagemaker_client, CONFIG_A)
-    authorize(emulator, synthesized(V1), iam_stack)
+    authorize(emulator, synthesized(V1), iam_stack, absent_denied=absent_denied)
     old = properties(synthesized(V1), iam_stack, CONFIG_A, V1)
     assert iam_stack.create(old).status == "SUCCESS"
 
@@ -167,7 +179,7 @@ def test_rename_then_the_cleanup_delete_under_the_new_policy_removes_the_old_end
     # names neither endpoint (the ownership tag reaches both).
     new_template = synthesized(V2)
     assert V1 not in json.dumps(new_template.to_json())
-    authorize(emulator, new_template, iam_stack)
+    authorize(emulator, new_template, iam_stack, absent_denied=absent_denied)
     renamed = iam_stack.update(properties(new_template, iam_stack, CONFIG_A, V2))
     assert renamed.status == "SUCCESS", renamed.reason
     assert renamed.physical_resource_id == V2
@@ -316,3 +328,31 @@ def test_an_endpoint_made_before_the_ownership_tag_is_taken_over_by_one_adopting
     after = iam_stack.update(properties(synthesized(V1), iam_stack, CONFIG_A, V1))
     assert after.status == "SUCCESS", after.reason
     assert status(sagemaker_client, V1) == ("InService", CONFIG_A)
+
+
+@pytest.mark.parametrize(("tags", "looked_into"), [
+    pytest.param({OWNER_TAG_KEY: OTHER_STACK_ID}, False, id="another-stacks"),
+    pytest.param({"team": "payments"}, True, id="made-outside-the-library"),
+])
+def test_events_of_a_foreign_endpoint_wake_nothing_and_another_stacks_cost_no_denied_call(
+    iam_stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    tags: dict[str, str], looked_into: bool,
+) -> None:
+    # The stack's rule takes every SageMaker endpoint event of the account: a foreign endpoint
+    # changing while our request waits invokes our function too.
+    make_configs(sagemaker_client, CONFIG_A, CONFIG_B)
+    authorize(emulator, synthesized(V2), iam_stack)
+    sagemaker_client.create_endpoint(
+        EndpointName=V1, EndpointConfigName=CONFIG_B,
+        Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+
+    created = iam_stack.create(properties(synthesized(V2), iam_stack, CONFIG_A, V2))
+
+    assert created.status == "SUCCESS", created.reason
+    assert status(sagemaker_client, V1) in (("Creating", CONFIG_B), ("InService", CONFIG_B))
+    foreign_arn = sagemaker_client.describe_endpoint(EndpointName=V1)["EndpointArn"]
+    denied_reads = [name for operation, name, _ in denied(emulator) if operation == "ListTags"]
+    # Its own tags say another stack's: not even asked (the event carries them). Made outside:
+    # one denied read, then nothing.
+    assert (foreign_arn in denied_reads) is looked_into
+    assert tags_of(sagemaker_client, V1) == tags

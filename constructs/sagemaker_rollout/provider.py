@@ -39,7 +39,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -51,6 +51,7 @@ from sagemaker_rollout_handler.contract import (
     SCHEDULE_GROUP_ENV,
     SCHEDULE_NAME_PREFIX,
     SCHEDULER_ROLE_ENV,
+    STACK_ID_ENV,
     sagemaker_event_pattern,
 )
 
@@ -272,6 +273,7 @@ class RolloutProvider(Construct):
                 "LOG_LEVEL": "INFO",
                 SCHEDULE_GROUP_ENV: self.schedule_group.ref,
                 SCHEDULER_ROLE_ENV: self.scheduler_role.role_arn,
+                STACK_ID_ENV: Aws.STACK_ID,
             },
             log_group=self.log_group,
         )

@@ -79,6 +79,9 @@ WAKE_KEY: Final = "SageMakerRolloutWake"
 #: stack owns, and the role EventBridge Scheduler assumes to invoke the function.
 SCHEDULE_GROUP_ENV: Final = "SAGEMAKER_ROLLOUT_SCHEDULE_GROUP"
 SCHEDULER_ROLE_ENV: Final = "SAGEMAKER_ROLLOUT_SCHEDULER_ROLE_ARN"
+#: The stack's id (``AWS::StackId``): the ownership tag's value. A SageMaker event whose tags name
+#: another stack's is not looked into (the provider's policy does not reach that endpoint).
+STACK_ID_ENV: Final = "SAGEMAKER_ROLLOUT_STACK_ID"
 
 #: Schedule names: ``<prefix><16 hex of the endpoint name><-><16 hex of the request>``, 51
 #: characters (Scheduler allows 64); the endpoint part lets an event find its waits by prefix.

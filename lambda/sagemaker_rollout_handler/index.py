@@ -24,10 +24,12 @@ from botocore.exceptions import ClientError
 from .clock import Clock, SystemClock
 from .contract import (
     LEGACY_STATE_KEY,
+    OWNER_TAG_KEY,
     RESPONSE_MARGIN_SECONDS,
     SAGEMAKER_EVENT_SOURCE,
     SCHEDULE_GROUP_ENV,
     SCHEDULER_ROLE_ENV,
+    STACK_ID_ENV,
     WAKE_KEY,
 )
 from .resource import RolloutResource
@@ -51,6 +53,9 @@ class Provider:
     lambda_client: Any = None
     wake_target: WakeTarget | None = None
     clock: Clock = field(default_factory=SystemClock)
+    #: The stack's id (default: the environment's): events of another stack's endpoints are
+    #: not looked into.
+    stack_id: str | None = None
     resource: RolloutResource = field(init=False)
     waiter: Waiter = field(init=False)
 
@@ -102,6 +107,12 @@ class Provider:
         detail = event.get("detail", {})
         name, arn = str(detail.get("EndpointName", "")), str(detail.get("EndpointArn", ""))
         if not name or not arn:
+            return
+        stack_id = self.stack_id if self.stack_id is not None else os.environ.get(
+            STACK_ID_ENV, "")
+        if another_stacks(detail, stack_id):
+            logger.info({"message": "event of another stack's endpoint; nothing to do",
+                         "endpoint": name})
             return
         try:
             tag = RequestTag.parse(self.endpoints().tags(arn).get(REQUEST_TAG))
@@ -161,6 +172,17 @@ class Provider:
         return True
 
 
+def another_stacks(detail: dict[str, Any], stack_id: str) -> bool:
+    """Whether the event's own tags (its ``detail.Tags``) give the endpoint another stack's
+    ownership tag: then its ListTags would only be denied. Tags absent, or without the ownership
+    tag, say nothing (an event may not carry them): the endpoint's tags are read."""
+    tags = detail.get("Tags")
+    if not stack_id or not isinstance(tags, dict):
+        return False
+    owner = tags.get(OWNER_TAG_KEY)
+    return owner is not None and owner != stack_id
+
+
 def _target_from_environment() -> WakeTarget:
     function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
     region = os.environ.get("AWS_REGION", "")
@@ -181,12 +203,13 @@ def build_resource(
     lambda_client: Any = None,
     wake_target: WakeTarget | None = None,
     clock: Clock | None = None,
+    stack_id: str | None = None,
 ) -> Provider:
     """The function with injectable clients and clock (tests point them at local servers and a
     virtual clock)."""
     return Provider(sagemaker_client=sagemaker_client, scheduler_client=scheduler_client,
                     events_client=events_client, lambda_client=lambda_client,
-                    wake_target=wake_target, clock=clock or SystemClock())
+                    wake_target=wake_target, clock=clock or SystemClock(), stack_id=stack_id)
 
 
 _default: Provider | None = None

@@ -356,3 +356,24 @@ def test_events_of_a_foreign_endpoint_wake_nothing_and_another_stacks_cost_no_de
     # one denied read, then nothing.
     assert (foreign_arn in denied_reads) is looked_into
     assert tags_of(sagemaker_client, V1) == tags
+
+
+@pytest.mark.parametrize("absent_denied", ABSENT_ANSWERS)
+def test_a_failed_endpoint_is_recreated_under_the_policy_and_keeps_its_ownership_tag(
+    iam_stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    absent_denied: bool,
+) -> None:
+    make_configs(sagemaker_client, CONFIG_A, CONFIG_B)
+    authorize(emulator, synthesized(V1), iam_stack, absent_denied=absent_denied)
+    assert iam_stack.create(properties(synthesized(V1), iam_stack, CONFIG_A, V1)).status == (
+        "SUCCESS")
+    emulator.faults.set_status(V1, "Failed", failure_reason="the container crashed")
+
+    # DeleteEndpoint, the reads while it is gone (AccessDenied or not found), CreateEndpoint.
+    recreated = iam_stack.update(properties(synthesized(V1), iam_stack, CONFIG_B, V1))
+
+    assert recreated.status == "SUCCESS", recreated.reason
+    assert "recreated on" in recreated.reason
+    assert status(sagemaker_client, V1) == ("InService", CONFIG_B)
+    assert tags_of(sagemaker_client, V1)[OWNER_TAG_KEY] == iam_stack.stack_id
+    only_absent_endpoints_denied(emulator)

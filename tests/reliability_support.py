@@ -7,10 +7,10 @@ scenario runs the real handler (lambda/sagemaker_rollout_handler) through crhelp
 CloudFormation-shaped events (tests/cfn_harness), against the SageMaker emulator on virtual time
 (tests/sagemaker_emulator). The four invariants checked after EVERY test (:class:`Invariants`):
 no endpoint references a missing EndpointConfig; DeleteEndpoint only for the physical id of the
-Delete being served, or of a Failed endpoint; exactly one answer per request (or, for a request
-delivered again after its answer, answers that agree), before the deadline, within 4096 bytes,
-with a FAILED reason a person can act on; no schedule, rule or permission left behind; no
-ResponseURL and no credentials in the function's logs.
+Delete being served, or of a Failed endpoint, or of one no stack knows; exactly one answer per
+request (or, for a request delivered again after its answer, answers that agree), before the
+deadline, within 4096 bytes, with a FAILED reason a person can act on; no schedule, rule or
+permission left behind; no ResponseURL and no credentials in the function's logs.
 """
 
 
@@ -184,10 +184,16 @@ class Invariants:
         # 2. DeleteEndpoint only while serving a Delete whose physical id is that endpoint, or
         #    of an endpoint that serves nothing: a Failed one (replaced in place, or the failed
         #    Create of a rename removed: issue 13).
+        #    An endpoint no stack ever had as its physical id (what a failed rename left,
+        #    removed by the rollback) is no stack's live endpoint either.
         deletes = [r for stack in self.harness.stacks for r in stack.history
                    if r.request_type == "Delete"]
+        known = {str(r.physical_resource_id).lower() for stack in self.harness.stacks
+                 for r in stack.history}
         for call in self.emulator.calls:
-            if call.operation != "DeleteEndpoint" or call.endpoint_status == "Failed":
+            name = str(call.params.get("EndpointName", "")).lower()
+            if call.operation != "DeleteEndpoint" or call.endpoint_status == "Failed" or (
+                    name not in known):
                 continue
             name = str(call.params.get("EndpointName", "")).lower()
             if not any(r.sent_at <= call.time <= r.arrived_at

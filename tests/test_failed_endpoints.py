@@ -180,3 +180,86 @@ def test_a_recreation_counts_against_the_requests_deadline(
     rollback = stack.update(props(CONFIG_A, Tags=TAGS), old_properties=failed)
     assert rollback.status == "SUCCESS", rollback.reason
     assert describe(sagemaker_client) == ("InService", CONFIG_A)
+
+
+# --- a rename whose Create fails leaves nothing behind (issue 13; issue 17.4) --------------------
+
+RENAMED = "ep-v2"
+
+
+def rename_fails(stack: CloudFormationStack, sagemaker: Any, **extra: Any) -> tuple[Any, Any]:
+    created_on_a(stack, sagemaker)
+    failed = props(CONFIG_B, RENAMED, Tags=TAGS, **extra)
+    return stack.update(failed), failed
+
+
+def test_a_rename_whose_create_fails_deletes_the_new_endpoint_and_its_rollback_succeeds(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    clock: VirtualClock,
+) -> None:
+    """Issue 17.4: the FAILED answer kept the old physical id and CloudFormation never deleted
+    the new endpoint: it stayed Failed, billed and unknown to the stack. (Fails before the
+    change: ep-v2 is still there, Failed, after the rollback.)"""
+    emulator.faults.fail_provisioning(RENAMED, on="create", reason="no ml.m5.xlarge capacity")
+
+    response, failed = rename_fails(stack, sagemaker_client)
+
+    assert response.status == "FAILED"
+    assert response.physical_resource_id == ENDPOINT
+    assert RENAMED in response.reason and "no ml.m5.xlarge capacity" in response.reason
+    assert "was deleted" in response.reason
+    (delete,) = successful(emulator, "DeleteEndpoint")
+    assert delete.params["EndpointName"] == RENAMED and delete.endpoint_status == "Failed"
+    assert delete.time <= response.arrived_at  # removed before the answer
+
+    rollback = stack.update(props(CONFIG_A, Tags=TAGS), old_properties=failed)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert describe(sagemaker_client) == ("InService", CONFIG_A)
+    clock.advance(120)  # SageMaker finishes deleting
+    assert not exists(emulator, RENAMED)
+    assert emulator.calls_to("DeleteEndpoint") == 1
+
+
+def test_a_rename_whose_create_outlasts_the_deadline_is_removed_by_the_stacks_rollback(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    clock: VirtualClock,
+) -> None:
+    """ServiceTimeout 300 s: the new endpoint is still Creating when the rename gives up, and
+    SageMaker refuses to delete an endpoint in progress. The rollback that follows waits for it
+    to settle and deletes it (it would else turn InService, billed, unknown to the stack)."""
+    response, failed = rename_fails(stack, sagemaker_client, ServiceTimeout=300)
+
+    assert response.status == "FAILED"
+    assert RENAMED in response.reason and "rollback deletes it" in response.reason
+    assert emulator.endpoint_status(RENAMED) == "Creating"
+
+    rollback = stack.update(props(CONFIG_A, Tags=TAGS), old_properties=failed)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert RENAMED in rollback.reason and "was deleted" in rollback.reason
+    (delete,) = successful(emulator, "DeleteEndpoint")
+    assert delete.params["EndpointName"] == RENAMED and delete.endpoint_status == "InService"
+    assert describe(sagemaker_client) == ("InService", CONFIG_A)
+    clock.advance(120)
+    assert not exists(emulator, RENAMED)
+
+
+def test_a_rollback_never_deletes_an_endpoint_of_the_old_name_it_did_not_create(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+) -> None:
+    """The rename was refused because "ep-v2" exists and is someone else's: the rollback's
+    OldResourceProperties name it, but its request tag is not this resource's."""
+    make_configs(sagemaker_client, CONFIG_A, CONFIG_B)
+    sagemaker_client.create_endpoint(EndpointName=RENAMED, EndpointConfigName=CONFIG_A)
+    created = stack.create(props(CONFIG_A, Tags=TAGS))
+    assert created.status == "SUCCESS", created.reason
+    failed = props(CONFIG_B, RENAMED, Tags=TAGS)
+
+    response = stack.update(failed)
+
+    assert response.status == "FAILED" and "already exists" in response.reason
+    rollback = stack.update(props(CONFIG_A, Tags=TAGS), old_properties=failed)
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert emulator.calls_to("DeleteEndpoint") == 0
+    assert exists(emulator, RENAMED)

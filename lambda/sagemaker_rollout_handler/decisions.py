@@ -207,6 +207,12 @@ def _not_in_service(goal: Goal, observed: Observation) -> Step:
         if observed.pending_config_name == target:
             return Wait(f'SageMaker is deploying EndpointConfig "{target}" ({status})')
         return Wait(f"the endpoint is {status}; waiting for it to settle before deploying")
+    if status == "Failed" and goal.creates:
+        return Fail(
+            f'Endpoint "{name}" could not be created on EndpointConfig "{target}" (Failed). '
+            f"SageMaker said: {_said(observed)}. Fix the cause (the model, its container, the "
+            "instance type or quota) and deploy again."
+        )
     return Fail(_broken(name, target, observed))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import recreation
+from . import leftovers, recreation
 from .clock import Clock
 from .contract import OWNER_TAG_KEY, REQUEST_TAG_KEY
 from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Step, Wait, decide
@@ -67,6 +67,12 @@ class Plan:
     #: CloudFormation's StackId: the ownership tag's value (contract.OWNER_TAG_KEY), which the
     #: provider's policy requires on every endpoint it reaches.
     stack_id: str = ""
+    #: A rename's Update: what its failed CreateEndpoint made is removed before the answer
+    #: (``leftovers``).
+    discard_on_failure: bool = False
+    #: The endpoint a failed rename of this resource may have left (a rollback's
+    #: OldResourceProperties name it): removed once the goal is reached (``leftovers``).
+    stray: str = ""
 
 
 #: How long after the request started a missing EndpointConfig is looked at again (issue 17.2).
@@ -123,15 +129,48 @@ def run(
     invocation (or a re-delivery of it): look up the config and read the request tag."""
     loop = _Loop(plan, endpoints, clock, progress, first)
     try:
-        return loop.watch(watch)
+        outcome = loop.watch(watch)
     except SageMakerError as error:
         if error.transient and clock.now() < plan.deadline:
             # Issue 17.5: throttling, 5xx and dropped connections that outlast botocore's
             # attempts are "look again later" until the deadline.
             return Pending(loop.progress, f"SageMaker answered {error.code}; looking again",
                            loop.observed)
-        return Failed(_call_failed(plan.goal, error, clock.now() >= plan.deadline),
-                      loop.progress)
+        outcome = Failed(_call_failed(plan.goal, error, clock.now() >= plan.deadline),
+                         loop.progress)
+    return _sweep(plan, outcome, loop, clock)
+
+
+def _sweep(plan: Plan, outcome: Outcome, loop: _Loop, clock: Clock) -> Outcome:
+    """Issue 17.4: a failed rename removes the endpoint it created before it answers; a
+    rollback after one removes what it left (``leftovers``). Neither ever fails the request."""
+    if isinstance(outcome, Failed) and plan.discard_on_failure and outcome.progress.created:
+        swept = _swept(plan, plan.goal.endpoint_name, loop.endpoints, plan.request_id)
+        return replace(outcome, reason=f"{outcome.reason} {swept.note}".strip())
+    if isinstance(outcome, Done) and plan.stray:
+        swept = _swept(plan, plan.stray, loop.endpoints, None)
+        now = clock.now()
+        if swept.again and now + leftovers.RECHECK_SECONDS < plan.deadline:
+            return Pending(loop.progress, swept.note, loop.observed,
+                           recheck_at=now + leftovers.RECHECK_SECONDS)
+        return replace(outcome, note=f"{outcome.note} {swept.note}".strip())
+    return outcome
+
+
+def _swept(plan: Plan, name: str, endpoints: Endpoints, request_id: str | None
+           ) -> leftovers.Swept:
+    """Sweep ``name`` if this resource's CreateEndpoint made it (of ``request_id``: None, any
+    request of this resource)."""
+    def made_here(observed: Observation) -> bool:
+        tag = _read_tag(plan, observed, endpoints)
+        return (tag is not None and tag.owner == plan.owner and tag.action == "create"
+                and request_id in (None, tag.request_id))
+
+    try:
+        return leftovers.sweep(name, endpoints, made_here)
+    except SageMakerError as error:
+        return leftovers.Swept(f'The endpoint "{name}" a failed rename created could not be '
+                               f"looked at ({error.code}): check it, and delete it by hand.")
 
 
 class _Loop:

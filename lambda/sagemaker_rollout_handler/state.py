@@ -48,6 +48,9 @@ class WaitState:
     degraded: bool = False
     #: An invocation watches in process until then; its successor starts looking then.
     watch_until: float = 0.0
+    #: The endpoint a failed rename of this resource may have left, which this request (the
+    #: stack's rollback) removes (``leftovers``); "" when none. Absent from a state of before.
+    stray: str = ""
     version: int = STATE_VERSION
 
     def to_json(self) -> dict[str, Any]:

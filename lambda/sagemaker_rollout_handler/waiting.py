@@ -318,7 +318,20 @@ def initial_state(event: dict[str, Any], request: RolloutRequest, now: float,
         request.endpoint_name)
     creates = not request.adopt_existing and (kind == "Create" or renamed)
     return WaitState(target_id=target, creates=creates,
-                     deadline=now + request.service_timeout - response_margin, started=now)
+                     deadline=now + request.service_timeout - response_margin, started=now,
+                     stray=stray_of(event, target))
+
+
+def stray_of(event: dict[str, Any], target: str) -> str:
+    """The endpoint a failed rename may have left (issue 17.4): an Update whose
+    OldResourceProperties name an endpoint that is neither its physical id nor its target is the
+    stack's rollback of a rename CloudFormation never recorded (a successful rename's rollback
+    carries the new name as its physical id)."""
+    if event["RequestType"] != "Update":
+        return ""
+    old = str(event.get("OldResourceProperties", {}).get("EndpointName", ""))
+    known = {str(event.get("PhysicalResourceId", "")).lower(), target.lower()}
+    return old if old and old.lower() not in known else ""
 
 
 def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState, *,
@@ -334,10 +347,12 @@ def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState, 
     update = dict(request.update_params)
     # Issue 17.9: a change of case only describes and updates the endpoint by its own name.
     update["EndpointName"] = state.target_id
+    renamed = event["RequestType"] == "Update" and state.creates
     return Plan(goal=goal, create_params=request.create_params, update_params=update,
                 deadline=state.deadline, request_id=str(event.get("RequestId", "")),
                 owner=owner_of(event), started=state.started,
-                stack_id=str(event.get("StackId", "")))
+                stack_id=str(event.get("StackId", "")), discard_on_failure=renamed,
+                stray=state.stray)
 
 
 def owner_of(event: dict[str, Any]) -> str:

@@ -33,7 +33,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from .cloud import Cloud, Invocation, Kind, _request_of
 from .context import DEFAULT_LAMBDA_TIMEOUT, LambdaContext
@@ -163,6 +163,14 @@ class _Run:
         return "\n".join(lines)
 
 
+class RequestOptions(TypedDict, total=False):
+    """What a request says besides its type and properties (``CloudFormationStack.prepare``)."""
+
+    old_properties: Mapping[str, Any] | None
+    physical_id: str | None
+    allow_multiple_responses: bool
+
+
 class CloudFormationStack:
     """One custom resource in one stack, driven request by request.
 
@@ -265,19 +273,16 @@ class CloudFormationStack:
         request_type: RequestType,
         properties: Mapping[str, Any],
         *,
-        old_properties: Mapping[str, Any] | None = None,
-        physical_id: str | None = None,
-        allow_multiple_responses: bool = False,
         after_each: Callable[[Invocation], None] | None = None,
+        **request: Unpack[RequestOptions],
     ) -> Response:
-        """Send one request and drive it to its answer (see the module docstring).
+        """Send one request (``request``: as :meth:`prepare` takes it) and drive it to its answer
+        (see the module docstring).
 
         ``after_each(invocation)`` runs after every invocation of the request, before the
         harness looks at its outcome: the place to inject a fault between two wakes."""
-        run = self.prepare(request_type, properties, old_properties=old_properties,
-                           physical_id=physical_id,
-                           allow_multiple_responses=allow_multiple_responses)
-        (response,) = drive([run], after_each=after_each)
+        (response,) = drive([self.prepare(request_type, properties, **request)],
+                            after_each=after_each)
         return response
 
     def prepare(

@@ -10,6 +10,7 @@ from cfn_harness import CloudFormationStack, Harness
 from cfn_harness.tags import user_tags
 from rollout_support import make_configs, props
 from sagemaker_emulator import SageMakerEmulator
+from sagemaker_rollout_handler.sagemaker import Endpoints
 from waiting_support import CANARY, CONFIG_A, CONFIG_B, ENDPOINT
 
 #: Issue 17.1's reproduction: 18 tags of about 150 characters.
@@ -81,10 +82,14 @@ def test_17_5_transient_trouble_shorter_than_the_deadline_does_not_fail_the_depl
     kind: Any, seconds: float,
 ) -> None:
     on_a(stack, sagemaker_client)
-    emulator.faults.outage(seconds, kind=kind, operation="DescribeEndpoint", after=200)
+    # From the moment SageMaker accepted the update: the handler's first look and its next
+    # wakes fall in it (a window that opens between two wakes would test nothing).
+    outage = emulator.faults.outage(seconds, kind=kind, operation="DescribeEndpoint",
+                                    after_operation="UpdateEndpoint")
     update = stack.update(props(CONFIG_B, DeploymentConfig=CANARY))
     assert update.status == "SUCCESS", update.reason
     assert emulator.calls_to("UpdateEndpoint") == 1
+    assert outage.hits > 0  # the trouble reached the handler's calls (see the window above)
 
 
 def test_17_5_transient_trouble_in_a_rollback_does_not_fail_it(
@@ -93,9 +98,11 @@ def test_17_5_transient_trouble_in_a_rollback_does_not_fail_it(
     on_a(stack, sagemaker_client)
     failed = props(CONFIG_B, DeploymentConfig=CANARY)
     assert stack.update(failed).succeeded
-    emulator.faults.outage(150, kind="throttle", operation="DescribeEndpoint", after=100)
+    outage = emulator.faults.outage(150, kind="throttle", operation="DescribeEndpoint",
+                                    after_operation="UpdateEndpoint")
     rollback = stack.update(props(CONFIG_A), old_properties=failed)
     assert rollback.status == "SUCCESS", rollback.reason
+    assert outage.hits > 0  # the trouble reached the handler's calls (see the window above)
 
 
 @pytest.mark.parametrize("request_type", ["Update", "Delete"])
@@ -112,16 +119,23 @@ def test_17_6_an_http_500_on_the_response_put_does_not_lose_the_answer(
     assert harness.responses.refused == 2
 
 
+@pytest.mark.parametrize(("said", "words"), [
+    ("L'alarme « taux d'erreurs 5xx élevé » est passée à l'état ALARME. " * 60,
+     "taux d'erreurs 5xx élevé"),
+    # Almost every character non-ASCII: escaped in JSON, each takes 6 bytes, so a cut counted
+    # in characters from a byte excess removes everything (the issue's " [...] ").
+    ("アラーム「5xx エラー率が高い」が ALARM 状態になりました。" * 60, "5xx エラー率が高い"),
+], ids=["mostly-ascii", "mostly-non-ascii"])
 def test_17_7_a_long_non_ascii_failure_reason_keeps_the_head_and_sagemakers_words(
     stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    said: str, words: str,
 ) -> None:
     on_a(stack, sagemaker_client)
-    said = "L'alarme « taux d'erreurs 5xx élevé » est passée à l'état ALARME. " * 60
     emulator.faults.trip_alarm(ENDPOINT, "canary-bake", after=60, reason=said)
     update = stack.update(props(CONFIG_B, DeploymentConfig=CANARY))
     assert update.status == "FAILED"
     assert update.reason.startswith(f'Endpoint "{ENDPOINT}"')
-    assert CONFIG_B in update.reason and "taux d'erreurs 5xx élevé" in update.reason
+    assert CONFIG_B in update.reason and words in update.reason
     assert update.size <= 4096
 
 
@@ -151,7 +165,7 @@ def test_17_9_a_case_only_rename_updates_the_endpoint_by_the_name_it_describes(
     assert {c.params["EndpointName"] for c in calls} == {ENDPOINT}
 
 
-def test_17_9_crhelpers_own_failed_paths_name_the_endpoint(
+def test_17_9_a_refused_add_tags_names_the_endpoint(
     stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
 ) -> None:
     on_a(stack, sagemaker_client)
@@ -160,3 +174,21 @@ def test_17_9_crhelpers_own_failed_paths_name_the_endpoint(
     assert update.status == "FAILED"
     assert f'Endpoint "{ENDPOINT}"' in update.reason
     assert "Tag value is not valid." in update.reason
+
+
+def test_17_9_an_exception_crhelper_answers_names_the_endpoint(
+    stack: CloudFormationStack, sagemaker_client: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exception that is no SageMaker error escapes to crhelper, which answers FAILED with its
+    text alone: the answer still names the endpoint, under its own physical id."""
+    on_a(stack, sagemaker_client)
+
+    def dropped(*_: Any, **__: Any) -> None:
+        raise ConnectionError("Connection was closed before we received a valid response")
+
+    monkeypatch.setattr(Endpoints, "sync_tags", dropped)
+    update = stack.update(props(CONFIG_A, Tags=[{"Key": "team", "Value": "ml"}]))
+    assert update.status == "FAILED"
+    assert update.reason.startswith(f'Endpoint "{ENDPOINT}"'), update.reason
+    assert "Connection was closed" in update.reason
+    assert update.physical_resource_id == ENDPOINT

@@ -6,13 +6,16 @@ it in two steps, as the README ("The integration test") says:
 
 1. ``-c integ:step=1``: the endpoint is created with model version 1;
 2. ``-c integ:step=2``: model version 2 is deployed by a blue/green canary (one instance for
-   five minutes, with a rollback alarm on the endpoint's 5XX errors).
+   five minutes, with a rollback alarm on the endpoint's 5XX errors);
+3. ``-c integ:step=3`` (optional, **costs real time**: about 1 h 40 min of four ml.m5.large
+   instances): model version 3 is deployed by a linear rollout of two 40-minute steps, longer
+   than the custom resource's hour, so a WaitCondition waits for it (docs/long-rollouts.md).
 
 After each deployment the assertion calls SageMaker ``DescribeEndpoint`` until the endpoint is
 ``InService`` on the endpoint config of that step (``wait_for_assertions``): a rollback, or an
 update that never took place, fails the deployment.
 
-Context: ``integ:step`` (1 or 2, default 1), ``integ:repository`` and ``integ:imageTag`` (an ECR
+Context: ``integ:step`` (1, 2 or 3, default 1), ``integ:repository`` and ``integ:imageTag`` (an ECR
 repository of the account holding any SageMaker-compatible inference image: it must answer
 ``GET /ping`` and ``POST /invocations`` on port 8080; default ``sagemaker-rollout-integ:latest``).
 """
@@ -37,6 +40,24 @@ from constructs import Construct
 
 VARIANT_NAME = "AllTraffic"
 STACK_NAME = "SageMakerRolloutInteg"
+
+
+#: The step that deploys a rollout longer than the custom resource's hour.
+LONG_STEP = 3
+
+CANARY = DeploymentStrategy.blue_green(
+    traffic_routing=TrafficRouting.canary(
+        size=CapacitySize.count(1), bake_time=Duration.minutes(5)
+    ),
+    termination_wait=Duration.minutes(1),
+)
+#: One instance at a time on two, each step baked 40 minutes: worst case 600 + 2 x 2400 = 5400 s,
+#: more than the 3210 s a custom resource can wait out: the WaitCondition mode, by itself.
+LONG_LINEAR = DeploymentStrategy.blue_green(
+    traffic_routing=TrafficRouting.linear(
+        step_size=CapacitySize.percent(50), interval=Duration.minutes(40)
+    ),
+)
 
 
 class RolloutIntegStack(Stack):
@@ -93,12 +114,7 @@ class RolloutIntegStack(Stack):
                     initial_instance_count=2,
                 )
             ],
-            deployment=DeploymentStrategy.blue_green(
-                traffic_routing=TrafficRouting.canary(
-                    size=CapacitySize.count(1), bake_time=Duration.minutes(5)
-                ),
-                termination_wait=Duration.minutes(1),
-            ),
+            deployment=LONG_LINEAR if step == LONG_STEP else CANARY,
             tags={"sagemaker-rollout-integ": f"step-{step}"},
         )
         errors = cloudwatch.Metric(
@@ -123,8 +139,8 @@ class RolloutIntegStack(Stack):
 def build(app: App) -> IntegTest:
     """The integration test of ``app``, at the step its context names."""
     step = int(app.node.try_get_context("integ:step") or 1)
-    if step not in (1, 2):
-        raise ValueError(f"context integ:step is {step!r}: allowed are 1 and 2")
+    if step not in (1, 2, LONG_STEP):
+        raise ValueError(f"context integ:step is {step!r}: allowed are 1, 2 and {LONG_STEP}")
     stack = RolloutIntegStack(app, STACK_NAME, step=step)
     integ = IntegTest(
         app,
@@ -148,7 +164,8 @@ def build(app: App) -> IntegTest:
         )
     )
     served.wait_for_assertions(total_timeout=Duration.minutes(20), interval=Duration.seconds(30))
-    served.node.add_dependency(stack.endpoint)
+    # After the deployment's end: the custom resource, or (step 3) the WaitCondition.
+    served.node.add_dependency(stack.endpoint.deployment_complete)
     return integ
 
 

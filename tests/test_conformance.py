@@ -113,6 +113,18 @@ def add_test_stacks(app: App) -> None:
         retained_properties_exclusions=[VariantProperty.DESIRED_WEIGHT],
     )
     RolloutEndpoint(full, "Reused", variants=variants(), reuse_last_deployment_config=True)
+    # Longer than the custom resource's hour: the WaitCondition mode (docs/long-rollouts.md).
+    RolloutEndpoint(
+        full,
+        "LongLinear",
+        variants=variants(10),
+        deployment=DeploymentStrategy.blue_green(
+            traffic_routing=TrafficRouting.linear(
+                step_size=CapacitySize.percent(10), interval=Duration.minutes(10)
+            )
+        ),
+        rollback_alarms=[alarm(full, "LongLinearErrors")],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -143,11 +155,12 @@ def nag_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def integ_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
-    """The integration test app synthesized at step 1 (create) and step 2 (canary update), with
-    the repository's cdk.json context, as `npx cdk deploy --app ...` from the root passes it."""
+    """The integration test app synthesized at step 1 (create), step 2 (canary update) and step 3
+    (a rollout longer than the hour), with the repository's cdk.json context, as
+    `npx cdk deploy --app ...` from the root passes it."""
     integ = load(ROOT / "integ" / "integ_rollout.py")
     outdirs: dict[int, Path] = {}
-    for step in (1, 2):
+    for step in (1, 2, 3):
         outdir = tmp_path_factory.mktemp(f"integ{step}")
         app = App(
             outdir=str(outdir),
@@ -279,7 +292,7 @@ def test_cfn_lint_passes_on_the_nag_checked_templates(nag_app: Path, stack: str)
     assert lint_findings(nag_app / f"{stack}.template.json") == []
 
 
-@pytest.mark.parametrize("step", [1, 2])
+@pytest.mark.parametrize("step", [1, 2, 3])
 def test_cfn_lint_passes_on_the_integration_test_template(
     integ_apps: dict[int, Path], step: int
 ) -> None:
@@ -319,6 +332,18 @@ def test_integration_step_two_serves_a_new_model_through_a_canary(
         "TrafficRoutingConfiguration"
     ]
     assert routing["Type"] == "CANARY"
+
+
+def test_integration_step_three_is_a_long_rollout_the_assertion_waits_for(
+    integ_apps: dict[int, Path],
+) -> None:
+    resources = integ_template(integ_apps, 3)["Resources"]
+    (condition_id,) = (k for k, r in resources.items()
+                       if r["Type"] == "AWS::CloudFormation::WaitCondition")
+    call_type = "Custom::DeployAssert@SdkCallSageMakerdescribeEndpoint"
+    (call,) = (r for r in resources.values() if r["Type"] == call_type)
+    assert condition_id in call["DependsOn"]
+    assert int(resources[condition_id]["Properties"]["Timeout"]) == 28800 + 300 + 90
 
 
 def test_integration_assertion_waits_for_describe_endpoint_to_show_the_new_config(

@@ -18,6 +18,7 @@ from sagemaker_rollout import (
     DeploymentStrategy,
     RolloutEndpoint,
     TrafficRouting,
+    WaitMode,
 )
 
 #: `field=value` in a refusal's "Fix: any one of ..." list.
@@ -44,13 +45,16 @@ class Config:
         return DeploymentStrategy.blue_green(traffic_routing=factory(**self.routing),
                                              **self.strategy)
 
-    def build(self) -> Template:
-        """Synthesize it with one rollback alarm (no warning for bakes without alarms)."""
+    def build(self, wait_mode: WaitMode | None = WaitMode.CUSTOM_RESOURCE) -> Template:
+        """Synthesize it with one rollback alarm (no warning for bakes without alarms), in the
+        custom resource's hour (the hints are that mode's; left out, a deployment longer than
+        the hour is handed to a WaitCondition: docs/long-rollouts.md)."""
         stack = new_stack()
         alarm = cloudwatch.Metric(namespace="AWS/SageMaker", metric_name="Invocation5XXErrors"
                                   ).create_alarm(stack, "Errors", threshold=1, evaluation_periods=1)
         RolloutEndpoint(stack, "Endpoint", deployment=self.deployment(), rollback_alarms=[alarm],
-                        variants=[instance_variant(initial_instance_count=self.count)])
+                        variants=[instance_variant(initial_instance_count=self.count)],
+                        wait_mode=wait_mode)
         template = Template.from_stack(stack)
         Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp(
             "sagemaker-rollout"))
@@ -176,3 +180,17 @@ def test_a_percentage_canary_that_rounds_to_zero_is_told_a_count_that_fits() -> 
         "rounds down to 0"))
     assert "Use CapacitySize.count(1)" in str(warning.entry.data)
     Config("canary", 4, routing={"size": CapacitySize.count(1), "bake_time": MINUTES(5)}).build()
+
+
+@pytest.mark.parametrize("what", [what for what in BROKEN if what != "canary with a timeout "
+                                  "shorter than its bake"])
+def test_left_to_choose_a_deployment_longer_than_the_hour_waits_in_a_wait_condition(
+    what: str,
+) -> None:
+    template = BROKEN[what].build(wait_mode=None)
+    template.resource_count_is("AWS::CloudFormation::WaitCondition", 1)
+
+
+def test_left_to_choose_a_timeout_shorter_than_the_bake_is_still_refused() -> None:
+    with pytest.raises(ValueError, match=r"worst-case-fits-timeout|timeout-exceeds-waits"):
+        BROKEN["canary with a timeout shorter than its bake"].build(wait_mode=None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aws_cdk as cdk
@@ -41,6 +41,7 @@ from sagemaker_rollout.deployment import (
     render_auto_rollback,
 )
 from sagemaker_rollout.rules import Rule
+from sagemaker_rollout.wait_mode import WaitMode
 
 from constructs import Construct
 
@@ -92,6 +93,8 @@ class Config:
     variants: tuple[Variant, ...]
     service_timeout_s: int
     alarms: int
+    #: WaitMode's value, or None: chosen by the construct.
+    wait_mode: str | None = None
 
 
 def _seconds_ms(low: int, high: int) -> st.SearchStrategy[int]:
@@ -131,6 +134,7 @@ def _configs_from(
         st.lists(variants, min_size=1, max_size=max_variants).map(tuple),
         service_timeouts,
         alarms,
+        st.sampled_from([None, None, "CustomResource", "WaitCondition"]),
     )
 
 
@@ -193,7 +197,9 @@ def _build(config: Config) -> tuple[DeploymentStrategy, dict[str, Any] | None]:
     scope = Construct(_STACK, f"E{next(_ids)}")
     rendered = strategy.bind(scope, variants=_facts(config),
                              service_timeout=Duration.seconds(config.service_timeout_s),
-                             alarms=alarms)
+                             alarms=alarms,
+                             wait_mode=None if config.wait_mode is None
+                             else WaitMode(config.wait_mode))
     if rollback is not None:
         rendered = {**rendered, "AutoRollbackConfiguration": rollback}
     return strategy, rendered
@@ -298,12 +304,20 @@ def _oracle(config: Config) -> tuple[set[Rule], int | None]:
         worst = provisioning + steps * wait + termination
         waits = steps * wait + termination
         rollback = 300
-    ceiling = min(28800, config.service_timeout_s - 90 - rollback)
+    # The wait mode (README.md, "Rollouts longer than an hour"): the custom resource when the
+    # given timeout, or the least one the worst case needs, fits its hour; else a WaitCondition.
+    needed = given if given is not None else max(worst, waits + 1)
+    in_hour = needed <= min(28800, config.service_timeout_s - 90 - rollback)
+    if config.wait_mode == "CustomResource" or (config.wait_mode is None and in_hour):
+        limit, waiter_rule = config.service_timeout_s, Rule.TIMEOUT_FITS_SERVICE_TIMEOUT
+    else:
+        limit, waiter_rule = 43200, Rule.TIMEOUT_FITS_WAIT_CONDITION
+    ceiling = min(28800, limit - 90 - rollback)
     if given is None and ceiling < 600:
-        return {Rule.TIMEOUT_FITS_SERVICE_TIMEOUT}, None
+        return {waiter_rule}, None
     timeout = ceiling if given is None else given
     if timeout > ceiling:
-        broken.add(Rule.TIMEOUT_FITS_SERVICE_TIMEOUT)
+        broken.add(waiter_rule)
     if timeout <= waits:
         broken.add(Rule.TIMEOUT_EXCEEDS_WAITS)
     elif worst > timeout:
@@ -382,7 +396,13 @@ def test_the_oracle_is_not_vacuous() -> None:
     assert _broken_rules(ok) == set()
     assert _build(ok)[1] is not None
     too_slow = Config("LINEAR", Size(True, 10), 300_000, 0, None, None, None,
-                      (Variant(False, 10, "ml.m5.large"),), 3600, 1)
+                      (Variant(False, 10, "ml.m5.large"),), 3600, 1, "CustomResource")
     assert _broken_rules(too_slow) == {Rule.WORST_CASE_FITS_TIMEOUT}
     with pytest.raises(ValueError, match="worst-case-fits-timeout"):
         _build(too_slow)
+    # The same rollout, left to choose, is handed off to a WaitCondition (8 h timeout).
+    handed_off = replace(too_slow, wait_mode=None)
+    assert _oracle(handed_off) == (set(), 28800)
+    rendered = _build(handed_off)[1]
+    assert rendered is not None
+    assert rendered["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"] == 28800

@@ -23,6 +23,7 @@ from sagemaker_rollout.deployment import (
     render_auto_rollback,
 )
 from sagemaker_rollout.rules import Rule, WarningId
+from sagemaker_rollout.wait_mode import WaitMode
 
 from constructs import Construct
 
@@ -51,10 +52,18 @@ def _bind(
     *,
     service_timeout: Duration = HOUR,
     alarms: Sequence[cloudwatch.IAlarm] | None = None,
+    wait_mode: WaitMode | None = None,
 ) -> dict[str, Any]:
     _, _, scope = _scope()
     return strategy.bind(scope, variants=_fleet() if variants is None else variants,
-                         service_timeout=service_timeout, alarms=alarms)
+                         service_timeout=service_timeout, alarms=alarms, wait_mode=wait_mode)
+
+
+def _in_custom_resource(
+    strategy: DeploymentStrategy, variants: Sequence[VariantFacts] | None = None
+) -> dict[str, Any]:
+    """Bound with the custom resource forced to wait (no WaitCondition handoff)."""
+    return _bind(strategy, variants, wait_mode=WaitMode.CUSTOM_RESOURCE)
 
 
 def _refused(rule: Rule, action: Callable[[], object], *fragments: str) -> str:
@@ -334,9 +343,10 @@ def test_rule_worst_case_fits_timeout() -> None:
                                               interval=Duration.minutes(10)),
         termination_wait=Duration.minutes(10),
     )
-    _refused(Rule.WORST_CASE_FITS_TIMEOUT, lambda: _bind(strategy),
+    _refused(Rule.WORST_CASE_FITS_TIMEOUT, lambda: _in_custom_resource(strategy),
              "worst case = 600 s provisioning allowance + 4 x 600 s linear interval + 600 s "
-             "termination wait = 3600 s (1 h)", "> 3210 s", "the largest that fits")
+             "termination wait = 3600 s (1 h)", "> 3210 s", "the largest that fits",
+             "wait_mode left out or WaitMode.WAIT_CONDITION (a WaitCondition waits up to 12 h)")
     given = DeploymentStrategy.blue_green(
         traffic_routing=TrafficRouting.canary(size=CapacitySize.percent(25),
                                               bake_time=Duration.minutes(10)),
@@ -349,18 +359,46 @@ def test_rule_worst_case_fits_timeout() -> None:
 
 def test_rule_timeout_fits_service_timeout() -> None:
     too_long = DeploymentStrategy.all_at_once(maximum_execution_timeout=Duration.seconds(3211))
-    _refused(Rule.TIMEOUT_FITS_SERVICE_TIMEOUT, lambda: _bind(too_long),
+    _refused(Rule.TIMEOUT_FITS_SERVICE_TIMEOUT, lambda: _in_custom_resource(too_long),
              "3211 s + rollback allowance (300 s rollback allowance) + handler margin 90 s = "
              "3601 s > ServiceTimeout 3600 s", "the limit is 3210 s",
-             "Fix: any one of leave maximum_execution_timeout out")
+             "Fix: any one of leave maximum_execution_timeout out",
+             "wait_mode left out or WaitMode.WAIT_CONDITION (a WaitCondition waits up to 12 h)")
     # Rolling back 10 instances one at a time needs 300 + 10 x 600 s: nothing fits.
     rolling = _rolling(CapacitySize.count(1), rollback_batch_size=CapacitySize.count(1))
-    _refused(Rule.TIMEOUT_FITS_SERVICE_TIMEOUT, lambda: _bind(rolling, _fleet(10)),
+    _refused(Rule.TIMEOUT_FITS_SERVICE_TIMEOUT, lambda: _in_custom_resource(rolling, _fleet(10)),
              "10 x 600 s re-provisioning per rollback batch", "below SageMaker's minimum of 600 s",
              # (10 batches and 10 rollback batches: only a 10 s allowance fits alone.)
-             "Fix: any one of provisioning_allowance=Duration.seconds(10) or less.")
+             "Fix: any one of provisioning_allowance=Duration.seconds(10) or less; wait_mode left "
+             "out")
     fits = DeploymentStrategy.all_at_once(maximum_execution_timeout=Duration.seconds(3210))
     assert _policy(_bind(fits))["MaximumExecutionTimeoutInSeconds"] == 3210
+
+
+def test_rule_timeout_fits_wait_condition() -> None:
+    # 25 rollback batches of one instance: 300 + 25 x 600 s = 15300 s of rollback allowance;
+    # 28800 + 15300 + 90 = 44190 s > the WaitCondition's 43200 s.
+    rolling = _rolling(CapacitySize.count(2), rollback_batch_size=CapacitySize.count(1),
+                       maximum_execution_timeout=Duration.hours(8))
+    message = _refused(
+        Rule.TIMEOUT_FITS_WAIT_CONDITION, lambda: _bind(rolling, _fleet(25)),
+        "28800 s + rollback allowance (300 s rollback allowance + 25 x 600 s re-provisioning per "
+        "rollback batch) + handler margin 90 s = 44190 s > WaitCondition Timeout limit 43200 s",
+        "the limit is 27810 s",
+        "Fix: any one of leave maximum_execution_timeout out (the largest that fits, 27810 s)")
+    assert "wait_mode" not in message
+    # The computed fix passes: 27810 + 15300 + 90 = 43200.
+    fixed = _rolling(CapacitySize.count(2), rollback_batch_size=CapacitySize.count(1),
+                     maximum_execution_timeout=Duration.seconds(27810))
+    assert _policy(_bind(fixed, _fleet(25)))["MaximumExecutionTimeoutInSeconds"] == 27810
+    # Without a given timeout the largest that fits is sent.
+    auto = _rolling(CapacitySize.count(2), rollback_batch_size=CapacitySize.count(1))
+    assert _policy(_bind(auto, _fleet(25)))["MaximumExecutionTimeoutInSeconds"] == 27810
+    # Nothing fits when the rollback alone takes the 12 hours: 300 + 72 x 600 s.
+    wide = _rolling(CapacitySize.count(4), rollback_batch_size=CapacitySize.count(1))
+    _refused(Rule.TIMEOUT_FITS_WAIT_CONDITION, lambda: _bind(wide, _fleet(72)),
+             "no MaximumExecutionTimeout fits a WaitCondition", "WaitCondition Timeout limit "
+             "43200 s - handler margin 90 s", "below SageMaker's minimum of 600 s")
 
 
 def test_rule_concrete_instance_count() -> None:

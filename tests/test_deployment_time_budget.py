@@ -8,6 +8,7 @@ from aws_cdk import Duration
 from sagemaker_rollout import time_budget
 from sagemaker_rollout.capacity import CapacitySize
 from sagemaker_rollout.deployment import DeploymentStrategy, TrafficRouting, VariantFacts
+from sagemaker_rollout.wait_mode import WaitMode
 
 from constructs import Construct
 
@@ -95,7 +96,8 @@ def test_service_timeout_too_short_for_any_timeout_is_refused_with_the_arithmeti
     with pytest.raises(ValueError, match=r"ServiceTimeout 900 s - handler margin 90 s - rollback "
                                          r"allowance \(300 s rollback allowance\) = 510 s"):
         DeploymentStrategy.all_at_once().bind(scope, variants=_fleet(2),
-                                              service_timeout=Duration.minutes(15))
+                                              service_timeout=Duration.minutes(15),
+                                              wait_mode=WaitMode.CUSTOM_RESOURCE)
 
 
 def test_human_durations() -> None:

@@ -2,7 +2,8 @@
 
 ``RolloutEndpoint`` creates a fresh ``AWS::SageMaker::EndpointConfig`` on every change and a
 custom resource that deploys it with SageMaker UpdateEndpoint (blue/green or rolling, with
-auto-rollback alarms) and waits for the outcome.
+auto-rollback alarms) and waits for the outcome: in the custom resource itself (up to an hour), or
+through a WaitCondition (up to 12 hours, ``WaitMode``).
 """
 
 from .autoscaling import InstanceCountScaling
@@ -13,6 +14,7 @@ from .endpoint_config import AsyncInference, DataCapture
 from .metrics import EndpointMetric, MetricOptions
 from .provider import RolloutProvider
 from .variants import IModelLike, ProductionVariant, VariantProperty
+from .wait_mode import WaitMode
 
 __all__ = [
     "RESOURCE_TYPE",
@@ -31,4 +33,5 @@ __all__ = [
     "TrafficRouting",
     "VariantFacts",
     "VariantProperty",
+    "WaitMode",
 ]

@@ -26,8 +26,10 @@ Where each part lives:
 What the construct (`endpoint.py`) calls:
 
 - `VariantFacts`: what the construct knows about each production variant at synth time.
-- `DeploymentStrategy.bind(scope, variants=..., service_timeout=..., alarms=...)` -> the
-  CloudFormation/API-shaped `DeploymentConfig` *without* `AutoRollbackConfiguration`. Eager
+- `DeploymentStrategy.bind_deployment(scope, variants=..., service_timeout=..., alarms=...,
+  wait_mode=...)` -> a `BoundDeployment`: the CloudFormation/API-shaped `DeploymentConfig`
+  *without* `AutoRollbackConfiguration`, the wait mode (wait_mode.py) and, in the WaitCondition
+  mode, the WaitCondition's Timeout (`bind` returns the config alone). Eager
   checks raise `ValueError`; checks that need a value that is still a token are deferred with
   `scope.node.add_validation` (or skipped, with a warning saying so); legal-but-suspicious
   settings warn with `Annotations.of(scope).add_warning_v2("sagemaker-rollout:<id>", ...)`.
@@ -41,6 +43,7 @@ reference notes on SageMaker endpoint deployments, which cite the botocore model
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Annotations, Duration, Lazy
@@ -57,14 +60,16 @@ from .rules import Rule, refusal
 from .time_budget import TimeBudget
 from .traffic_routing import TrafficRouting
 from .update_policy import MAX_PROVISIONING_ALLOWANCE_SECONDS, UpdatePolicy
-from .validation import DeferredChecks, TimeoutProducer, plan
+from .validation import DeferredChecks, TimeoutProducer, WaitConditionTimeoutProducer, plan
 from .variant_facts import ResolvedVariant, VariantFacts
+from .wait_mode import WaitMode
 
 __all__ = [
     "MAX_ALARMS",
     "MAX_PROVISIONING_ALLOWANCE_SECONDS",
     "MAX_TERMINATION_WAIT_SECONDS",
     "MAX_WAIT_SECONDS",
+    "BoundDeployment",
     "CapacitySize",
     "DeploymentStrategy",
     "TrafficRouting",
@@ -72,6 +77,19 @@ __all__ = [
     "render_auto_rollback",
     "shadow_variants_refusal",
 ]
+
+
+@dataclass(frozen=True)
+class BoundDeployment:
+    """A strategy bound to an endpoint: what to send SageMaker and what waits for it."""
+
+    #: The API's DeploymentConfig without AutoRollbackConfiguration.
+    config: dict[str, Any]
+    #: What waits for the deployment to end.
+    wait_mode: WaitMode
+    #: The WaitCondition's Timeout in seconds (a string, maybe a token resolved at synth);
+    #: None in the custom-resource mode.
+    wait_condition_timeout: str | None = None
 
 
 class DeploymentStrategy:
@@ -173,9 +191,17 @@ class DeploymentStrategy:
         return self._policy.kind
 
     def time_budget(
-        self, *, variants: Sequence[VariantFacts], service_timeout: Duration
+        self,
+        *,
+        variants: Sequence[VariantFacts],
+        service_timeout: Duration,
+        wait_mode: WaitMode | None = None,
     ) -> TimeBudget:
-        """The worst-case timeline against `service_timeout`, for concrete `variants`.
+        """The worst-case timeline against `service_timeout` (or, in the WaitCondition mode, the
+        WaitCondition's 12 hours), for concrete `variants`.
+
+        :param wait_mode: as ``RolloutEndpoint(wait_mode=...)``. Default: - the mode the
+            endpoint would choose (``budget.wait_condition`` tells which)
 
         Raises ValueError when the budget cannot be computed (refused configuration or unknown
         instance counts).
@@ -184,7 +210,7 @@ class DeploymentStrategy:
         seconds = service_timeout_seconds(errors, service_timeout)
         raise_refusals(errors, "the service timeout")
         outcome = plan(self._policy, [ResolvedVariant.concrete(v) for v in variants], seconds,
-                       None)
+                       None, wait_mode)
         raise_refusals(outcome.errors, "this deployment strategy")
         if outcome.budget is None:
             raise ValueError(
@@ -201,21 +227,41 @@ class DeploymentStrategy:
         variants: Sequence[VariantFacts],
         service_timeout: Duration,
         alarms: Sequence[cloudwatch.IAlarm] | None = None,
+        wait_mode: WaitMode | None = None,
     ) -> dict[str, Any]:
-        """Validate against the endpoint's variants and render the `DeploymentConfig` (without
-        `AutoRollbackConfiguration`; see `render_auto_rollback`).
+        """The `DeploymentConfig` of `bind_deployment`."""
+        return self.bind_deployment(
+            scope, variants=variants, service_timeout=service_timeout, alarms=alarms,
+            wait_mode=wait_mode,
+        ).config
+
+    def bind_deployment(
+        self,
+        scope: Construct,
+        *,
+        variants: Sequence[VariantFacts],
+        service_timeout: Duration,
+        alarms: Sequence[cloudwatch.IAlarm] | None = None,
+        wait_mode: WaitMode | None = None,
+    ) -> BoundDeployment:
+        """Validate against the endpoint's variants, choose the wait mode and render the
+        `DeploymentConfig` (without `AutoRollbackConfiguration`; see `render_auto_rollback`).
 
         :param service_timeout: the custom resource's ServiceTimeout (the time budget).
         :param alarms: the auto-rollback alarms, when the caller wants the "bakes without
             alarms" warning; None skips that warning.
+        :param wait_mode: what waits for the deployment. Default: - the custom resource when
+            the worst case fits its hour (or is unknown until synth), else a WaitCondition; an
+            info annotation on `scope` says so
         :raises ValueError: a refusal for each broken rule, with the arithmetic.
         """
         errors: list[str] = []
-        config = self.bind_collecting(scope, errors, variants=variants,
-                                      service_timeout=service_timeout, alarms=alarms)
+        bound = self.bind_collecting(scope, errors, variants=variants,
+                                     service_timeout=service_timeout, alarms=alarms,
+                                     wait_mode=wait_mode)
         raise_refusals(errors, f"the deployment strategy of {scope.node.path}")
-        assert config is not None
-        return config
+        assert bound is not None
+        return bound
 
     def bind_collecting(
         self,
@@ -225,30 +271,39 @@ class DeploymentStrategy:
         variants: Sequence[VariantFacts],
         service_timeout: Duration,
         alarms: Sequence[cloudwatch.IAlarm] | None = None,
-    ) -> dict[str, Any] | None:
-        """`bind`, with the refusals appended to `errors` instead of raised (for a construct
-        that raises all of its refusals at once); None when there are any."""
+        wait_mode: WaitMode | None = None,
+    ) -> BoundDeployment | None:
+        """`bind_deployment`, with the refusals appended to `errors` instead of raised (for a
+        construct that raises all of its refusals at once); None when there are any."""
         refused: list[str] = []
         seconds = service_timeout_seconds(refused, service_timeout)
         if refused:
             errors.extend(refused)
             return None
         resolved = [ResolvedVariant.resolve(scope, v) for v in variants]
-        outcome = plan(self._policy, resolved, seconds, alarms)
+        outcome = plan(self._policy, resolved, seconds, alarms, wait_mode)
         if outcome.errors:
             errors.extend(outcome.errors)
             return None
         for warning, message in outcome.warnings:
             Annotations.of(scope).add_warning_v2(warning.full_id, message)
+        for note in outcome.notes:
+            Annotations.of(scope).add_info(note)
+        waited = outcome.wait_condition_timeout
+        bound = BoundDeployment(outcome.config, outcome.mode,
+                                None if waited is None else str(waited))
         if not any(v.unknown for v in resolved):
-            return outcome.config
+            return bound
         # Some facts are tokens: check again at synth, when a Lazy value may have resolved.
-        deferred = DeferredChecks(scope, self._policy, variants, seconds, alarms)
+        deferred = DeferredChecks(scope, self._policy, variants, seconds, alarms, outcome.mode)
         scope.node.add_validation(deferred)
         policy = next(iter(outcome.config.values()))
         if policy.get("MaximumExecutionTimeoutInSeconds") is None:
             policy["MaximumExecutionTimeoutInSeconds"] = Lazy.number(TimeoutProducer(deferred))
-        return outcome.config
+        if outcome.mode is WaitMode.WAIT_CONDITION and waited is None:
+            bound = BoundDeployment(outcome.config, outcome.mode,
+                                    Lazy.string(WaitConditionTimeoutProducer(deferred)))
+        return bound
 
 
 def shadow_variants_refusal(strategy: DeploymentStrategy) -> str | None:

@@ -24,9 +24,10 @@ from sagemaker_rollout_handler.contract import (
     REMOVAL_POLICY_PROPERTY,
     REMOVAL_POLICY_RETAIN,
     ROLLOUT_PROPERTY,
+    WAIT_HANDLE_PROPERTY,
 )
 
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from .auto_rollback import (
     MAX_ALARMS,
@@ -36,7 +37,7 @@ from .auto_rollback import (
 )
 from .autoscaling import EndpointScalings, InstanceCountScaling
 from .carried_properties import CarriedProperties
-from .deployment import DeploymentStrategy
+from .deployment import BoundDeployment, DeploymentStrategy
 from .endpoint_config import AsyncInference, DataCapture, render_endpoint_config
 from .endpoint_props import (
     MAX_VARIANTS,
@@ -52,9 +53,12 @@ from .naming import check_name, default_endpoint_name
 from .provider import RolloutProvider
 from .rollout_description import describe_rollout
 from .rules import WarningId, raise_refusals
+from .time_budget import MAX_WAIT_CONDITION_TIMEOUT_SECONDS
 from .tokens import is_unresolved
 from .variant_combinations import combination_refusals, exclusion_refusals
 from .variants import ProductionVariant, VariantProperty, unknown_variant_refusal
+from .wait_condition import DeploymentWait, deployment_digest
+from .wait_mode import WaitMode
 
 __all__ = [
     "ADOPT_EXISTING_PROPERTY",
@@ -62,6 +66,7 @@ __all__ = [
     "REMOVAL_POLICY_PROPERTY",
     "RESOURCE_TYPE",
     "SERVICE_TIMEOUT",
+    "WAIT_HANDLE_PROPERTY",
     "WARNING_ADOPT_GENERATED_NAME",
     "WARNING_AUTOSCALING_COUNT_EXCLUDED",
     "WARNING_AUTOSCALING_RESET",
@@ -103,12 +108,17 @@ class RolloutEndpoint(Construct, EndpointMetrics):
     ``ExcludeRetainedVariantProperties`` is omitted when empty; ``Tags`` always has the
     ownership tag ``sagemaker-rollout:stack`` (the stack id), besides ``tags`` and
     ``Tags.of(...)`` (the construct is taggable); and ``DeploymentConfig`` is omitted with
-    ``reuse_last_deployment_config``. Three properties are this library's own: ``Rollout``, what
+    ``reuse_last_deployment_config``. Four properties are this library's own: ``Rollout``, what
     the deployment deploys in words for ``cdk diff`` (``canary 25% / bake 10 min / config
     <digest>``: rollout_description.py), ``AdoptExisting: "true"`` (only with
-    ``adopt_existing_endpoint``) and ``RemovalPolicy: "Retain"`` (only with
-    ``RemovalPolicy.RETAIN``). The handler returns the
-    attributes ``EndpointName``, ``EndpointArn`` and ``EndpointConfigName``.
+    ``adopt_existing_endpoint``), ``RemovalPolicy: "Retain"`` (only with
+    ``RemovalPolicy.RETAIN``) and ``WaitHandle`` (only in the WaitCondition mode: the handle's
+    URL). The handler returns the attributes ``EndpointName``, ``EndpointArn`` and
+    ``EndpointConfigName``.
+
+    A deployment longer than the custom resource's hour is waited for by a WaitCondition
+    (``wait_mode``): make what must wait for the deployment's end depend on
+    ``deployment_complete``, in either mode.
 
     Example::
 
@@ -145,6 +155,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         kms_key: kms.IKey | None = None,
         adopt_existing_endpoint: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        wait_mode: WaitMode | None = None,
     ) -> None:
         """
         :param scope: the scope of the construct.
@@ -184,6 +195,14 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             the stack is deleted or the endpoint replaced (a new ``endpoint_name``): DESTROY
             deletes it, RETAIN keeps it serving (and keeps its last EndpointConfig).
             Default: - ``RemovalPolicy.DESTROY``
+        :param wait_mode: what waits for a deployment to end. ``CUSTOM_RESOURCE``: the custom
+            resource, at most one hour (the time budget refuses longer deployments).
+            ``WAIT_CONDITION``: the custom resource answers once SageMaker accepted the
+            deployment and a new WaitCondition, per change that deploys, waits for the handler's
+            signal, at most 12 hours; the EndpointConfig is then retained by CloudFormation and
+            deleted by the handler once nothing uses it. Default: - ``CUSTOM_RESOURCE`` when the
+            deployment's worst case fits the custom resource's hour, else ``WAIT_CONDITION``
+            (an info annotation says so at synth)
         """
         super().__init__(scope, construct_id)
         variants = list(variants)
@@ -222,8 +241,9 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         errors.extend(exclusion_refusals(exclusions))
         check_rollback_alarms(errors, self._given_alarms, reuse_last_deployment_config)
         rendered_removal_policy = removal_policy_property(errors, removal_policy)
-        deployment_config = self._bind_deployment(errors, deployment)
+        bound = self._bind_deployment(errors, deployment, wait_mode)
         raise_refusals(errors, f"RolloutEndpoint {self.node.path}")
+        assert bound is not None  # (refused otherwise)
 
         arn_name = endpoint_arn_name(self, endpoint_name)
         if adopt_existing_endpoint and explicit_name is None:
@@ -247,8 +267,12 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         #: custom resource, so that alarms built from it do not depend on the deployment.
         self.endpoint_name = endpoint_name
 
+        #: What waits for a deployment to end (the given ``wait_mode``, or the one chosen).
+        self.wait_mode = bound.wait_mode
         #: The endpoint config of the current variants. It has no explicit name: every change is
         #: a replacement with a new name, and the old config is deleted only after the update.
+        #: In the WaitCondition mode CloudFormation retains it (its rollback clean-up would delete
+        #: a config SageMaker still deploys); the handler deletes it once nothing uses it.
         self.cfn_endpoint_config = render_endpoint_config(
             self,
             variants=variants,
@@ -256,13 +280,15 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             data_capture=data_capture,
             async_inference=async_inference,
             kms_key=kms_key,
-            retain=rendered_removal_policy == REMOVAL_POLICY_RETAIN,
+            retain=(rendered_removal_policy == REMOVAL_POLICY_RETAIN
+                    or bound.wait_mode is WaitMode.WAIT_CONDITION),
         )
         #: The endpoint config's name (Fn::GetAtt EndpointConfigName: its Ref is the ARN, which
         #: UpdateEndpoint does not accept).
         self.endpoint_config_name: str = self.cfn_endpoint_config.attr_endpoint_config_name
 
         self._tags = EndpointTags(RESOURCE_TYPE, tags)
+        deployment_config = None if self._reuse_last_deployment_config else bound.config
         properties = self._render_properties(
             deployment_config=deployment_config,
             rollout=describe_rollout(self.cfn_endpoint_config, variants + shadow_variants,
@@ -270,6 +296,10 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             adopt_existing_endpoint=adopt_existing_endpoint,
             removal_policy=rendered_removal_policy,
         )
+        #: The handle and condition of the WaitCondition mode; None in the custom-resource mode.
+        self.deployment_wait = self._deployment_wait(bound, variants)
+        if self.deployment_wait is not None:
+            properties[WAIT_HANDLE_PROPERTY] = self.deployment_wait.handle_url
 
         self._provider = RolloutProvider.of(self)
         self._provider.claim_endpoint_name(self, endpoint_name)
@@ -299,6 +329,12 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             **properties,
         }
         CarriedProperties.of(self._provider).add(self, lambda: self._properties)
+        #: What must wait for a deployment's end depends on this (``node.add_dependency``): the
+        #: WaitCondition in the WaitCondition mode, else the custom resource.
+        self.deployment_complete: IDependable = self.custom_resource
+        if self.deployment_wait is not None:
+            self.deployment_wait.wait_for(self.custom_resource)
+            self.deployment_complete = self.deployment_wait.condition
         if kms_key is not None:
             self._grant_kms_key(kms_key)
 
@@ -314,11 +350,18 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         return endpoint_name
 
     def _bind_deployment(
-        self, errors: list[str], deployment: DeploymentStrategy | None
-    ) -> dict[str, Any] | None:
-        """The DeploymentConfig (without alarms), or None when the last one is reused or it is
-        refused (its refusals in `errors`)."""
-        if self._reuse_last_deployment_config or not 1 <= len(self._variants) <= MAX_VARIANTS:
+        self, errors: list[str], deployment: DeploymentStrategy | None,
+        wait_mode: WaitMode | None,
+    ) -> BoundDeployment | None:
+        """The DeploymentConfig (without alarms) and what waits for it, or None when it is
+        refused (its refusals in `errors`). When the last config is reused its timeout is
+        unknown: the custom resource waits, or (forced) a WaitCondition of the longest Timeout."""
+        if self._reuse_last_deployment_config:
+            forced = wait_mode or WaitMode.CUSTOM_RESOURCE
+            longest = str(MAX_WAIT_CONDITION_TIMEOUT_SECONDS)
+            return BoundDeployment({}, forced,
+                                   longest if forced is WaitMode.WAIT_CONDITION else None)
+        if not 1 <= len(self._variants) <= MAX_VARIANTS:
             return None  # (the number of variants is refused already)
         return (deployment or DeploymentStrategy.all_at_once()).bind_collecting(
             self,
@@ -328,7 +371,24 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             # The live list, for the checks bind defers to synth time. Its immediate
             # "baking without alarms" warning is acknowledged by add_rollback_alarm.
             alarms=self._rollback_alarms,
+            wait_mode=wait_mode,
         )
+
+    def _deployment_wait(
+        self, bound: BoundDeployment, variants: Sequence[ProductionVariant]
+    ) -> DeploymentWait | None:
+        """The WaitCondition of this deployment (wait_condition.py), in that mode."""
+        if bound.wait_condition_timeout is None:
+            return None
+        digest = deployment_digest(
+            endpoint_name=self.endpoint_name,
+            config=self.cfn_endpoint_config,
+            variants=[*variants, *self._shadow_variants],
+            deployment=bound.config or None,
+            timeout=bound.wait_condition_timeout,
+        )
+        return DeploymentWait(self, "Deployment", digest=digest,
+                              timeout=bound.wait_condition_timeout)
 
     def _render_properties(
         self,
@@ -504,7 +564,7 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             variant_name=plan.variant_name,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
-            endpoint_in_service=self.custom_resource,
+            endpoint_in_service=self.deployment_complete,
         )
         self._autoscaling.add(plan.variant_name, scaling)
         if self._autoscaling.retains_variant_properties() != self._rendered_retain:

@@ -23,6 +23,7 @@ from aws_cdk import Duration
 from .capacity import CapacitySize
 from .deployment import DeploymentStrategy, TrafficRouting, VariantFacts
 from .time_budget import MAX_SERVICE_TIMEOUT_SECONDS, PROVISIONING_ALLOWANCE_SECONDS, TimeBudget
+from .wait_mode import WaitMode
 
 __all__ = ["RolloutTimeline", "TimelinePhase", "rollout_timeline", "strategy_from_rendered"]
 
@@ -161,9 +162,11 @@ def rollout_timeline(
     service_timeout: int = MAX_SERVICE_TIMEOUT_SECONDS,
     provisioning_allowance: int = PROVISIONING_ALLOWANCE_SECONDS,
     check_timeout: bool = True,
+    wait_mode: WaitMode | None = WaitMode.CUSTOM_RESOURCE,
 ) -> RolloutTimeline:
     """The worst-case timeline of deploying `config` to `variants` (concrete instance counts)
-    inside a custom resource of `service_timeout` seconds.
+    inside a custom resource of `service_timeout` seconds, or (`wait_mode`) a WaitCondition;
+    None: the mode the construct would choose.
 
     `check_timeout=False` does not hold the worst case against the rendered
     MaximumExecutionTimeoutInSeconds (a deployment that is running already, made by any tool);
@@ -173,7 +176,8 @@ def rollout_timeline(
     strategy = strategy_from_rendered(config, provisioning_allowance=provisioning_allowance,
                                       with_timeout=check_timeout)
     budget = strategy.time_budget(variants=variants,
-                                  service_timeout=Duration.seconds(service_timeout))
+                                  service_timeout=Duration.seconds(service_timeout),
+                                  wait_mode=wait_mode)
     policy = _policy(config)
     step = _step(policy, strategy.kind)
     counts = [int(v.initial_instance_count) for v in variants

@@ -23,9 +23,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Reference, Stack, Tokenization
 from aws_cdk import aws_sagemaker as sagemaker
 
+from .tokens import is_unresolved
 from .variants import ProductionVariant
 
 #: Hex digits of the digest: enough to tell configs apart in a diff, short enough to read.
@@ -46,7 +47,7 @@ def config_digest(config: sagemaker.CfnEndpointConfig, variants: Sequence[Produc
                   ) -> str:
     """A short hash of the config's properties and of its models' (without their tags)."""
     stack = Stack.of(config)
-    models = [_model_resource(v.model) for v in variants]
+    models = _models(variants)
     resolved = stack.resolve({
         "config": config._cfn_properties,
         "models": [{k: v for k, v in m._cfn_properties.items() if k != "tags"}
@@ -54,6 +55,28 @@ def config_digest(config: sagemaker.CfnEndpointConfig, variants: Sequence[Produc
     })
     text = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
+
+
+def _models(variants: Sequence[ProductionVariant]) -> list[sagemaker.CfnModel]:
+    """The CfnModels the variants serve: given as constructs, or named by a token of theirs
+    (``model_name=cfn_model.attr_model_name``), each once."""
+    found: list[sagemaker.CfnModel] = []
+    for variant in variants:
+        model = _model_resource(variant.model) or _named_model(variant.model_name)
+        if model is not None and not any(model is m for m in found):
+            found.append(model)
+    return found
+
+
+def _named_model(name: str) -> sagemaker.CfnModel | None:
+    """The CfnModel a token of a model name refers to (its Fn::GetAtt ModelName), if any."""
+    if not is_unresolved(name):
+        return None
+    for token in Tokenization.reverse_string(name).tokens:
+        target = token.target if isinstance(token, Reference) else None
+        if isinstance(target, sagemaker.CfnModel):
+            return target
+    return None
 
 
 def _model_resource(model: object) -> sagemaker.CfnModel | None:

@@ -187,6 +187,13 @@ class Rule(Enum):
         "timeout-fits-service-timeout",
         "MaximumExecutionTimeout + rollback allowance + handler margin <= ServiceTimeout",
     )
+    # --- the WaitCondition handoff (wait_mode.py; waiting-at-scale, "Waiting longer than an
+    # hour": AWS::CloudFormation::WaitCondition Timeout at most 43200 s) ------------------------
+    TIMEOUT_FITS_WAIT_CONDITION = (
+        "timeout-fits-wait-condition",
+        "MaximumExecutionTimeout + rollback allowance + handler margin <= 43200 s "
+        "(WaitCondition Timeout)",
+    )
 
     @property
     def id(self) -> str:

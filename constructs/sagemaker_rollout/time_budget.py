@@ -1,5 +1,6 @@
-"""The time budget: a deployment must finish, or be rolled back, before the custom resource
-has to answer CloudFormation.
+"""The time budget: a deployment must finish, or be rolled back, before what waits for it gives
+up: the custom resource (its ServiceTimeout, at most an hour) or, for longer rollouts, a
+WaitCondition (its Timeout, at most 12 hours; wait_mode.py).
 
 Facts (custom-resources-and-crhelper.md; fact sheet, "Time limits that shape the design"):
 a CloudFormation custom resource must answer within its ServiceTimeout (1..3600 s, default
@@ -17,6 +18,15 @@ The two rules (seconds throughout):
 
 When the user gives no MaximumExecutionTimeout, the largest that satisfies the second rule is
 sent (capped at SageMaker's 28800), and it must still be >= 600 and satisfy the first.
+
+In the WaitCondition mode (wait_mode.py; waiting-at-scale.md, "Waiting longer than an hour") the
+custom resource answers as soon as SageMaker accepted the call, and a WaitCondition waits for the
+handler's signal; the second rule is held against the WaitCondition's limit instead:
+
+    [timeout-fits-wait-condition]   MaximumExecutionTimeout + rollback allowance
+                                    + HANDLER_RESPONSE_MARGIN_SECONDS <= 43200
+    WaitCondition Timeout         = MaximumExecutionTimeout + rollback allowance
+                                    + HANDLER_RESPONSE_MARGIN_SECONDS
 """
 
 from __future__ import annotations
@@ -53,11 +63,16 @@ ROLLBACK_ALLOWANCE_SECONDS = 300
 MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 600
 MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 28800
 
+#: AWS::CloudFormation::WaitCondition Timeout: at most 43200 s, 12 h (CloudFormation docs;
+#: waiting-at-scale.md, "Waiting longer than an hour").
+MAX_WAIT_CONDITION_TIMEOUT_SECONDS = 43200
+
 __all__ = [
     "HANDLER_RESPONSE_MARGIN_SECONDS",
     "MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS",
     #: ServiceTimeout limits of AWS::CloudFormation::CustomResource (from the handler's contract).
     "MAX_SERVICE_TIMEOUT_SECONDS",
+    "MAX_WAIT_CONDITION_TIMEOUT_SECONDS",
     "MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS",
     "PROVISIONING_ALLOWANCE_SECONDS",
     "ROLLBACK_ALLOWANCE_SECONDS",
@@ -126,7 +141,7 @@ class Knob:
         rest_worst = budget.worst_case - self.worst * self.seconds
         rest_rollback = budget.rollback_allowance - self.rollback * self.seconds
         rest_waits = budget.waits - self.waits * self.seconds
-        room = budget.service_timeout - HANDLER_RESPONSE_MARGIN_SECONDS - rest_rollback
+        room = budget.limit - HANDLER_RESPONSE_MARGIN_SECONDS - rest_rollback
         # (slack, cost per unit): every constraint is slack >= cost * x.
         if given is None:
             limits = [(room - MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, self.rollback),
@@ -156,7 +171,8 @@ class Knob:
 
 @dataclass(frozen=True)
 class TimeBudget:
-    """The worst-case timeline of one deployment and what the custom resource can afford."""
+    """The worst-case timeline of one deployment and what the waiter of the deployment (the custom
+    resource, or a WaitCondition) can afford."""
 
     #: Terms of the worst-case duration (provisioning, bakes, termination wait).
     worst_case_terms: tuple[Term, ...]
@@ -164,9 +180,13 @@ class TimeBudget:
     rollback_terms: tuple[Term, ...]
     #: Total waiting time (bakes + termination wait): MaximumExecutionTimeout must exceed it.
     waits: int
+    #: The custom resource's ServiceTimeout.
     service_timeout: int
     #: What the user can lower to make it fit (the fixes the refusals propose).
     knobs: tuple[Knob, ...] = ()
+    #: A WaitCondition waits for the deployment (up to MAX_WAIT_CONDITION_TIMEOUT_SECONDS), not
+    #: the custom resource.
+    wait_condition: bool = False
 
     @property
     def worst_case(self) -> int:
@@ -177,22 +197,63 @@ class TimeBudget:
         return sum(t.total for t in self.rollback_terms)
 
     @property
+    def limit(self) -> int:
+        """How long the waiter can wait: the ServiceTimeout, or the WaitCondition's limit."""
+        return MAX_WAIT_CONDITION_TIMEOUT_SECONDS if self.wait_condition else self.service_timeout
+
+    @property
+    def limit_label(self) -> str:
+        return "WaitCondition Timeout limit" if self.wait_condition else "ServiceTimeout"
+
+    @property
+    def _waiter(self) -> str:
+        return "a WaitCondition" if self.wait_condition else "the custom resource"
+
+    @property
+    def _waiter_rule(self) -> Rule:
+        if self.wait_condition:
+            return Rule.TIMEOUT_FITS_WAIT_CONDITION
+        return Rule.TIMEOUT_FITS_SERVICE_TIMEOUT
+
+    @property
     def timeout_ceiling(self) -> int:
-        """The largest MaximumExecutionTimeout the custom resource can afford."""
-        return min(
-            MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS,
-            self.service_timeout - HANDLER_RESPONSE_MARGIN_SECONDS - self.rollback_allowance,
-        )
+        """The largest MaximumExecutionTimeout the waiter can afford."""
+        return min(MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, self._left())
+
+    @property
+    def custom_resource_ceiling(self) -> int:
+        """The largest MaximumExecutionTimeout the custom resource alone can afford."""
+        return replace(self, wait_condition=False).timeout_ceiling
+
+    def _left(self) -> int:
+        return self.limit - HANDLER_RESPONSE_MARGIN_SECONDS - self.rollback_allowance
+
+    def exceeds_custom_resource(self, given: int | None) -> bool:
+        """Whether the deployment is longer than the custom resource can wait out (with its
+        rollback): the given MaximumExecutionTimeout, or the least one the worst case needs."""
+        needed = given if given is not None else max(self.worst_case, self.waits + 1)
+        return needed > self.custom_resource_ceiling
+
+    def handed_off(self) -> TimeBudget:
+        """This budget, waited for by a WaitCondition."""
+        return replace(self, wait_condition=True)
+
+    def wait_condition_timeout(self, timeout: int) -> int:
+        """The WaitCondition's Timeout for this MaximumExecutionTimeout: the deployment, its
+        rollback and the handler's signal."""
+        return timeout + self.rollback_allowance + HANDLER_RESPONSE_MARGIN_SECONDS
 
     def worst_case_arithmetic(self) -> str:
         return f"worst case = {_sum(self.worst_case_terms)} = {human(self.worst_case)}"
 
     def ceiling_arithmetic(self) -> str:
-        margin = HANDLER_RESPONSE_MARGIN_SECONDS
-        left = self.service_timeout - margin - self.rollback_allowance
+        left = self._left()
+        capped = (f", capped at SageMaker's {MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS} s"
+                  if left > MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS else "")
         return (
-            f"ServiceTimeout {self.service_timeout} s - handler margin {margin} s - rollback "
-            f"allowance ({_sum(self.rollback_terms)}) = {left} s"
+            f"{self.limit_label} {self.limit} s - handler margin "
+            f"{HANDLER_RESPONSE_MARGIN_SECONDS} s - rollback allowance "
+            f"({_sum(self.rollback_terms)}) = {left} s{capped}"
         )
 
     def fits(self, given: int | None) -> bool:
@@ -206,13 +267,24 @@ class TimeBudget:
         if given is not None and self.fits(None):
             found.insert(0, f"leave maximum_execution_timeout out (the largest that fits, "
                             f"{self.timeout_ceiling} s)")
-        if self.service_timeout < MAX_SERVICE_TIMEOUT_SECONDS and replace(
-                self, service_timeout=MAX_SERVICE_TIMEOUT_SECONDS).fits(given):
-            found.append(f"service_timeout=Duration.seconds({MAX_SERVICE_TIMEOUT_SECONDS})")
+        if not self.wait_condition:
+            found.extend(self._longer_waits(given))
         if not found:
             return ("no single setting fits: shorten several of the bakes, the termination wait "
                     "and the provisioning allowance, or use fewer and larger steps.")
         return "any one of " + "; ".join(found) + "."
+
+    def _longer_waits(self, given: int | None) -> list[str]:
+        """The fixes of the custom-resource mode that wait longer: the full ServiceTimeout, or a
+        WaitCondition (wait_mode left out, or forced)."""
+        found = []
+        if self.service_timeout < MAX_SERVICE_TIMEOUT_SECONDS and replace(
+                self, service_timeout=MAX_SERVICE_TIMEOUT_SECONDS).fits(given):
+            found.append(f"service_timeout=Duration.seconds({MAX_SERVICE_TIMEOUT_SECONDS})")
+        if self.handed_off().fits(given):
+            found.append("wait_mode left out or WaitMode.WAIT_CONDITION (a WaitCondition waits "
+                         "up to 12 h)")
+        return found
 
     def resolve_timeout(
         self, given: int | None, *, with_fixes: bool = True
@@ -233,8 +305,8 @@ class TimeBudget:
             if timeout < MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS:
                 errors.append(
                     refusal(
-                        Rule.TIMEOUT_FITS_SERVICE_TIMEOUT,
-                        "no MaximumExecutionTimeout fits the custom resource: "
+                        self._waiter_rule,
+                        f"no MaximumExecutionTimeout fits {self._waiter}: "
                         f"{self.ceiling_arithmetic()}, below SageMaker's minimum of "
                         f"{MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS} s. Fix: {fix()}",
                     )
@@ -247,14 +319,13 @@ class TimeBudget:
             if given > ceiling:
                 errors.append(
                     refusal(
-                        Rule.TIMEOUT_FITS_SERVICE_TIMEOUT,
+                        self._waiter_rule,
                         f"maximum_execution_timeout = {human(given)} cannot be waited out (or "
-                        "rolled back) by the custom resource: "
+                        f"rolled back) by {self._waiter}: "
                         f"{given} s + rollback allowance ({_sum(self.rollback_terms)}) + handler "
                         f"margin {HANDLER_RESPONSE_MARGIN_SECONDS} s = "
-                        f"{given + self.rollback_allowance + HANDLER_RESPONSE_MARGIN_SECONDS} s "
-                        f"> ServiceTimeout {self.service_timeout} s; the limit is {ceiling} s. "
-                        f"Fix: {fix()}",
+                        f"{self.wait_condition_timeout(given)} s > {self.limit_label} "
+                        f"{self.limit} s; the limit is {ceiling} s. Fix: {fix()}",
                     )
                 )
         # Fact sheet: MaximumExecutionTimeoutInSeconds "should be larger than the total waiting

@@ -14,15 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, IStableNumberProducer
+from aws_cdk import Annotations, IStableNumberProducer, IStableStringProducer
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from constructs import Construct, IValidation
 
 from .rules import Rule, WarningId, refusal
-from .time_budget import MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS, TimeBudget
+from .time_budget import (
+    MAX_WAIT_CONDITION_TIMEOUT_SECONDS,
+    MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS,
+    TimeBudget,
+)
 from .update_policy import UpdatePolicy
 from .variant_facts import ResolvedVariant, VariantFacts
+from .wait_mode import WaitMode, choose_wait_mode, handoff_note
 
 
 @dataclass
@@ -37,6 +42,12 @@ class Outcome:
     #: Variants whose unknown instance count the time budget needs.
     needs_count: list[str] = field(default_factory=list)
     budget: TimeBudget | None = None
+    #: What waits for the deployment (wait_mode.py).
+    mode: WaitMode = WaitMode.CUSTOM_RESOURCE
+    #: The WaitCondition's Timeout in seconds, in the WaitCondition mode once it is known.
+    wait_condition_timeout: int | None = None
+    #: Info annotations (the automatic switch to a WaitCondition).
+    notes: list[str] = field(default_factory=list)
 
 
 def plan(
@@ -44,8 +55,13 @@ def plan(
     variants: Sequence[ResolvedVariant],
     service_timeout: int,
     alarms: Sequence[cloudwatch.IAlarm] | None,
+    wait_mode: WaitMode | None = None,
 ) -> Outcome:
-    """Apply every rule that needs the variants and the service timeout; render the config."""
+    """Apply every rule that needs the variants and the service timeout; render the config.
+
+    :param wait_mode: the user's; None: the custom resource when the deployment fits its hour,
+        else a WaitCondition (wait_mode.py).
+    """
     out = Outcome(config={})
     if not variants:
         out.errors.append(refusal(Rule.AT_LEAST_ONE_VARIANT,
@@ -64,12 +80,25 @@ def plan(
                              "periods watch nothing and nothing rolls back a bad model. Add "
                              "alarms (1..10), or use DeploymentStrategy.all_at_once()."))
     out.budget = _budget(policy, variants, service_timeout, out)
-    timeout = policy.maximum_execution_timeout_seconds
-    if out.budget is not None and not out.errors:
-        timeout, budget_errors = out.budget.resolve_timeout(timeout)
-        out.errors.extend(budget_errors)
-    out.config = policy.render(timeout)
+    out.config = policy.render(_timeout(policy, wait_mode, out))
     return out
+
+
+def _timeout(policy: UpdatePolicy, wait_mode: WaitMode | None, out: Outcome) -> int | None:
+    """Choose the wait mode and the MaximumExecutionTimeout (None: unknown until synth)."""
+    given = policy.maximum_execution_timeout_seconds
+    out.mode = choose_wait_mode(wait_mode, out.budget, given)
+    if out.budget is None or out.errors:
+        return given
+    if out.mode is WaitMode.WAIT_CONDITION:
+        out.budget = out.budget.handed_off()
+    timeout, budget_errors = out.budget.resolve_timeout(given)
+    out.errors.extend(budget_errors)
+    if out.mode is WaitMode.WAIT_CONDITION:
+        out.wait_condition_timeout = out.budget.wait_condition_timeout(timeout)
+        if wait_mode is None:
+            out.notes.append(handoff_note(out.budget, given, timeout))
+    return timeout
 
 
 def _check_fleet(policy: UpdatePolicy, variant: ResolvedVariant, out: Outcome) -> None:
@@ -131,8 +160,11 @@ class DeferredChecks:
         variants: Sequence[VariantFacts],
         service_timeout: int,
         alarms: Sequence[cloudwatch.IAlarm] | None,
+        wait_mode: WaitMode = WaitMode.CUSTOM_RESOURCE,
     ) -> None:
+        """:param wait_mode: the mode chosen when the endpoint was built (its resources exist)."""
         self._scope = scope
+        self._wait_mode = wait_mode
         self._policy = policy
         self._variants = list(variants)
         self._service_timeout = service_timeout
@@ -142,7 +174,8 @@ class DeferredChecks:
     def outcome(self) -> Outcome:
         if self._outcome is None:
             resolved = [ResolvedVariant.resolve(self._scope, v) for v in self._variants]
-            self._outcome = plan(self._policy, resolved, self._service_timeout, self._alarms)
+            self._outcome = plan(self._policy, resolved, self._service_timeout, self._alarms,
+                                 self._wait_mode)
         return self._outcome
 
     def validate(self) -> list[str]:
@@ -181,3 +214,17 @@ class TimeoutProducer:
         )
         # Unreachable in a successful synth: without a count the deferred validation fails first.
         return int(timeout) if isinstance(timeout, int) else MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS
+
+
+@jsii.implements(IStableStringProducer)
+class WaitConditionTimeoutProducer:
+    """Produces the WaitCondition's Timeout (a string of seconds) once the deferred plan is
+    known."""
+
+    def __init__(self, deferred: DeferredChecks) -> None:
+        self._deferred = deferred
+
+    def produce(self) -> str:
+        # None is unreachable in a successful synth (as for TimeoutProducer).
+        timeout = self._deferred.outcome().wait_condition_timeout
+        return str(timeout or MAX_WAIT_CONDITION_TIMEOUT_SECONDS)

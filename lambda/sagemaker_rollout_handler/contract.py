@@ -40,6 +40,10 @@ REMOVAL_POLICY_PROPERTY: Final = "RemovalPolicy"
 ROLLOUT_PROPERTY: Final = "Rollout"
 REMOVAL_POLICY_DELETE: Final = "Delete"
 REMOVAL_POLICY_RETAIN: Final = "Retain"
+#: In the WaitCondition mode (rollouts longer than the custom resource's hour), the URL of the
+#: WaitConditionHandle the handler signals when the deployment ended. A bearer credential: never
+#: logged.
+WAIT_HANDLE_PROPERTY: Final = "WaitHandle"
 
 #: Tag keys starting with this are the handler's bookkeeping on the endpoint: the construct refuses
 #: them in the user's tags.

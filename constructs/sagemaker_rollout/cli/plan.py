@@ -18,6 +18,7 @@ import click
 
 from ..rendered_timeline import RolloutTimeline, rollout_timeline
 from ..time_budget import HANDLER_RESPONSE_MARGIN_SECONDS
+from ..wait_mode import WaitMode
 from .assembly import Rollout, load_templates, rollouts_of
 from .errors import CliError
 from .options import provisioning_allowance_option
@@ -74,7 +75,10 @@ def plan_rollout(rollout: Rollout, *, provisioning_allowance: int) -> RolloutPla
     try:
         timeline = rollout_timeline(properties.get("DeploymentConfig"), rollout.variants,
                                     service_timeout=min(rollout.service_timeout, 3600),
-                                    provisioning_allowance=provisioning_allowance)
+                                    provisioning_allowance=provisioning_allowance,
+                                    wait_mode=WaitMode.CUSTOM_RESOURCE
+                                    if rollout.wait_condition is None
+                                    else WaitMode.WAIT_CONDITION)
     except ValueError as error:
         return RolloutPlan(rollout, None, budget, source,
                            note=f"not planned: {str(error).splitlines()[-1].strip()}")

@@ -67,7 +67,9 @@ class _Timelines:
             try:
                 self.cache[key] = rollout_timeline(
                     config, observed.variants, check_timeout=False,
-                    provisioning_allowance=self.provisioning_allowance)
+                    provisioning_allowance=self.provisioning_allowance,
+                    # A running deployment may be a long one, waited for by a WaitCondition.
+                    wait_mode=None)
             except ValueError as error:
                 self.cache[key] = _first_sentence(str(error).splitlines()[-1].strip())
         return self.cache[key]

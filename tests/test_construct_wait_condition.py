@@ -282,6 +282,23 @@ def test_the_endpoint_config_is_deleted_in_the_custom_resource_mode() -> None:
     assert "DeletionPolicy" not in config
 
 
+def retire_statements(template: Template) -> list[dict[str, Any]]:
+    return [statement for policy in template.find_resources("AWS::IAM::Policy").values()
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement.get("Sid") == "RetainedEndpointConfigs"]
+
+
+def test_the_provider_may_delete_the_retained_configs_of_its_own_stack_only() -> None:
+    (statement,) = retire_statements(synth())
+    assert statement["Action"] == "sagemaker:DeleteEndpointConfig"
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:ResourceTag/aws:cloudformation:stack-id": {"Ref": "AWS::StackId"}}}
+
+
+def test_the_custom_resource_mode_may_delete_no_config() -> None:
+    assert retire_statements(synth(deployment=canary())) == []
+
+
 # --- seen by `sagemaker-rollout plan` ------------------------------------------------------------
 
 

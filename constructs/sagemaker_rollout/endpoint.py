@@ -310,6 +310,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         # ownership tag; an adopted one needs its own statement until the handler has claimed it.
         if adopt_existing_endpoint:
             self._provider.grant_adopt(endpoint_arn=self.endpoint_arn)
+        if self.wait_mode is WaitMode.WAIT_CONDITION:
+            self._provider.grant_retire_configs()
 
         #: The custom resource that deploys the endpoint config and waits for it.
         self.custom_resource = CustomResource(

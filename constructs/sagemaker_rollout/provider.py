@@ -254,6 +254,7 @@ class RolloutProvider(Construct):
         self._adopted: dict[str, str] = {}
         #: Endpoint names in this stack, lower-cased, and the endpoint that has each.
         self._names: dict[str, Construct] = {}
+        self._retire_granted = False
 
         #: The provider function (a singleton: one per stack).
         self.function = lambda_.SingletonFunction(
@@ -477,6 +478,27 @@ class RolloutProvider(Construct):
         sid = f"AdoptEndpoint{len(self._adopted) + 1}"
         self._adopted[endpoint_arn] = sid
         self.role.add_to_policy(adopt_statement(sid, endpoint_arn))
+
+    def grant_retire_configs(self) -> None:
+        """Allow the provider to delete the EndpointConfigs CloudFormation retains in the
+        WaitCondition mode (docs/long-rollouts.md), those of this stack only: CloudFormation
+        tags every config it creates with ``aws:cloudformation:stack-id``."""
+        if self._retire_granted:
+            return
+        self._retire_granted = True
+        configs = Stack.of(self).format_arn(
+            service="sagemaker", resource="endpoint-config", resource_name="*"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="RetainedEndpointConfigs",
+                actions=["sagemaker:DeleteEndpointConfig"],
+                resources=[configs],
+                conditions={
+                    "StringEquals": {"aws:ResourceTag/aws:cloudformation:stack-id": Aws.STACK_ID}
+                },
+            )
+        )
 
     def grant_describe_alarms(self) -> None:
         """Allow the provider (and SageMaker acting for it) to read the rollback alarms."""

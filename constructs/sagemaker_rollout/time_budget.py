@@ -34,7 +34,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sagemaker_rollout_handler.contract import MAX_SERVICE_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
+from sagemaker_rollout_handler.contract import (
+    MAX_SERVICE_TIMEOUT_SECONDS,
+    RESPONSE_MARGIN_SECONDS,
+)
+from sagemaker_rollout_handler.contract import (
+    MAX_WAIT_CONDITION_TIMEOUT_SECONDS as MAX_WAIT_CONDITION_LIMIT,
+)
 
 from .rules import Rule, refusal
 
@@ -63,9 +69,8 @@ ROLLBACK_ALLOWANCE_SECONDS = 300
 MIN_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 600
 MAX_MAXIMUM_EXECUTION_TIMEOUT_SECONDS = 28800
 
-#: AWS::CloudFormation::WaitCondition Timeout: at most 43200 s, 12 h (CloudFormation docs;
-#: waiting-at-scale.md, "Waiting longer than an hour").
-MAX_WAIT_CONDITION_TIMEOUT_SECONDS = 43200
+#: AWS::CloudFormation::WaitCondition Timeout: at most 43200 s (the handler's contract).
+MAX_WAIT_CONDITION_TIMEOUT_SECONDS = MAX_WAIT_CONDITION_LIMIT
 
 __all__ = [
     "HANDLER_RESPONSE_MARGIN_SECONDS",

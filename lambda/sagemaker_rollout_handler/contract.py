@@ -44,6 +44,9 @@ REMOVAL_POLICY_RETAIN: Final = "Retain"
 #: WaitConditionHandle the handler signals when the deployment ended. A bearer credential: never
 #: logged.
 WAIT_HANDLE_PROPERTY: Final = "WaitHandle"
+#: AWS::CloudFormation::WaitCondition Timeout: at most 43200 s, 12 h (CloudFormation docs;
+#: waiting-at-scale.md, "Waiting longer than an hour"). A handed-off wait ends by then.
+MAX_WAIT_CONDITION_TIMEOUT_SECONDS: Final = 43200
 
 #: Tag keys starting with this are the handler's bookkeeping on the endpoint: the construct refuses
 #: them in the user's tags.

@@ -32,6 +32,7 @@ from .contract import (
     STACK_ID_ENV,
     WAKE_KEY,
 )
+from .handoff import handoff_schedule_name
 from .resource import RolloutResource
 from .rollout import REQUEST_TAG, RequestTag
 from .sagemaker import Endpoints, SageMakerError, default_client
@@ -99,8 +100,9 @@ class Provider:
         except (StateError, KeyError, ValueError) as error:
             logger.error({"message": "a wake this handler cannot read", "error": str(error)})
             return
-        self._resume(schedule_name(state.target_id, owner_of(request),
-                                   str(request.get("RequestId", ""))), context)
+        names = (handoff_schedule_name if state.answered else schedule_name)
+        self._resume([names(state.target_id, owner_of(request),
+                            str(request.get("RequestId", "")))], context)
 
     def on_sagemaker_event(self, event: dict[str, Any], context: Any) -> None:
         """Wake the request that last claimed the endpoint (its request tag names it)."""
@@ -123,11 +125,18 @@ class Provider:
             return
         if tag is None:
             return
-        self._resume(schedule_name(name, tag.owner, tag.request_id), context, event_time(event))
+        # The request's wait: the one that answers CloudFormation, else the handed-off one.
+        self._resume([naming(name, tag.owner, tag.request_id)
+                      for naming in (schedule_name, handoff_schedule_name)],
+                     context, event_time(event))
 
-    def _resume(self, name: str, context: Any, when: float | None = None) -> None:
-        found = self.wakes().read(name)
-        if found is None:
+    def _resume(self, names: list[str], context: Any, when: float | None = None) -> None:
+        wakes = self.wakes()
+        for name in names:
+            found = wakes.read(name)
+            if found is not None:
+                break
+        else:
             logger.info({"message": "wake of a request already answered; nothing to do"})
             return
         payload, wake_at = found

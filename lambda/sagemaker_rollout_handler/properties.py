@@ -19,7 +19,13 @@ from typing import Any
 import botocore.session
 from botocore.model import OperationModel, Shape
 
-from .contract import MAX_USER_TAGS, OWNER_TAG_KEY, RESERVED_TAG_PREFIX, ROLLOUT_PROPERTY
+from .contract import (
+    MAX_USER_TAGS,
+    OWNER_TAG_KEY,
+    RESERVED_TAG_PREFIX,
+    ROLLOUT_PROPERTY,
+    WAIT_HANDLE_PROPERTY,
+)
 
 # Properties CloudFormation adds to every custom resource; not ours to interpret.
 _CLOUDFORMATION_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
@@ -28,8 +34,9 @@ _UPDATE_ONLY = ("RetainAllVariantProperties", "ExcludeRetainedVariantProperties"
 _CREATE_ONLY = ("Tags",)
 _COMMON = ("EndpointName", "EndpointConfigName", "DeploymentConfig")
 #: Ours, not SageMaker's: take over an endpoint that exists; keep the endpoint on Delete; what
-#: the deployment deploys, in words for `cdk diff` (ignored).
-_ROLLOUT_OPTIONS = ("AdoptExisting", "RemovalPolicy", ROLLOUT_PROPERTY)
+#: the deployment deploys, in words for `cdk diff` (ignored); the WaitCondition handle's URL of
+#: a deployment longer than the custom resource's hour (handoff.py).
+_ROLLOUT_OPTIONS = ("AdoptExisting", "RemovalPolicy", ROLLOUT_PROPERTY, WAIT_HANDLE_PROPERTY)
 KNOWN_PROPERTIES = frozenset((*_COMMON, *_UPDATE_ONLY, *_CREATE_ONLY, *_ROLLOUT_OPTIONS))
 
 #: AWS::CloudFormation::CustomResource ServiceTimeout: 1..3600 s, default 3600.
@@ -59,6 +66,9 @@ class RolloutRequest:
     removal_policy: str = "Delete"
     #: On Create, take over an endpoint of that name that already exists instead of failing.
     adopt_existing: bool = False
+    #: The WaitConditionHandle's URL (the WaitCondition mode), "" otherwise. A bearer
+    #: credential: never logged, never in a message.
+    wait_handle: str = ""
 
 
 @cache
@@ -112,7 +122,18 @@ def parse_request(properties: Mapping[str, Any], *, stack_id: str = "") -> Rollo
         service_timeout=_service_timeout(properties.get("ServiceTimeout")),
         removal_policy=removal_policy,
         adopt_existing=_boolean(properties.get("AdoptExisting", False), "AdoptExisting"),
+        wait_handle=_wait_handle(properties.get(WAIT_HANDLE_PROPERTY)),
     )
+
+
+def _wait_handle(value: Any) -> str:
+    """The handle's URL: an https URL (its value is never repeated in a message)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not value.startswith("https://"):
+        raise PropertyError(f"Property {WAIT_HANDLE_PROPERTY} is not an https URL: it must be "
+                            "the Ref of an AWS::CloudFormation::WaitConditionHandle.")
+    return value
 
 
 def _check_tags(tags: list[dict[str, str]], stack_id: str) -> None:

@@ -58,9 +58,10 @@ def _cut(reason: str, excess: int) -> str:
 
 def put_response(
     url: str, body: str, clock: Clock, *, give_up_after: float, ssl_verify: Any = None
-) -> bool:
+) -> bool | None:
     """PUT ``body`` to the presigned ``url`` (no Content-Type: the URL signs none). True when S3
-    took it."""
+    took it, False when it refused it (a 4xx: no retry can help), None when it did not answer
+    (5xx, connection errors) within ``give_up_after`` seconds."""
     parts = urlsplit(url)
     target = urlunsplit(("", "", *parts[2:]))
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)

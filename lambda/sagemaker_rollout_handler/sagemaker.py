@@ -83,6 +83,25 @@ class Endpoints:
             raise _wrap("DescribeEndpointConfig", error) from error
         return True
 
+    def config_created(self, name: str) -> float | None:
+        """The config's CreationTime (epoch seconds), None when it does not exist."""
+        try:
+            answer = self._client.describe_endpoint_config(EndpointConfigName=name)
+        except ClientError as error:
+            if _is_not_found(error, "Could not find endpoint configuration"):
+                return None
+            raise _wrap("DescribeEndpointConfig", error) from error
+        return _epoch(answer.get("CreationTime"))
+
+    def delete_config(self, name: str) -> None:
+        """DeleteEndpointConfig; a config already gone is fine."""
+        try:
+            self._client.delete_endpoint_config(EndpointConfigName=name)
+        except ClientError as error:
+            if _is_not_found(error, "Could not find endpoint configuration"):
+                return
+            raise _wrap("DeleteEndpointConfig", error) from error
+
     def create(self, params: Mapping[str, Any]) -> None:
         self._call("CreateEndpoint", self._client.create_endpoint, params)
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .contract import LEGACY_STATE_KEY, STATE_VERSION, WAKE_KEY
+from .contract import LEGACY_STATE_KEY, STATE_VERSION, WAIT_HANDLE_PROPERTY, WAKE_KEY
 from .decisions import Observation, Progress
 
 #: Characters of the last deployment phase kept (messages only; the state stays small).
@@ -51,6 +51,17 @@ class WaitState:
     #: The endpoint a failed rename of this resource may have left, which this request (the
     #: stack's rollback) removes (``leftovers``); "" when none. Absent from a state of before.
     stray: str = ""
+    #: The WaitCondition mode (handoff.py): "" (the custom resource waits), "forward" (a
+    #: deployment the handle waits for) or "rollback" (a stack rollback moving away from one).
+    handoff: str = ""
+    #: The handle to signal when the wait ends ("forward" only). A bearer credential: the wake's
+    #: payload carries it as it carries the ResponseURL; never logged.
+    handle: str = ""
+    #: CloudFormation has been answered (SUCCESS once SageMaker accepted the call): the wait
+    #: ends with the handle's signal ("forward") or quietly ("rollback").
+    answered: bool = False
+    #: The retained EndpointConfig to delete once the endpoint no longer uses it ("rollback").
+    retire: str = ""
     version: int = STATE_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -105,6 +116,7 @@ def carried_request(event: dict[str, Any], *, keep_tags: bool = False) -> dict[s
     properties = dict(request.get("ResourceProperties", {}))
     if not keep_tags:
         properties.pop("Tags", None)  # used by CreateEndpoint in the first invocation only
+    properties.pop(WAIT_HANDLE_PROPERTY, None)  # carried once, in the state (handoff.py)
     request["ResourceProperties"] = properties
     return request
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from . import recreation
+from . import handoff, recreation
 from .clock import Clock
-from .contract import WAKE_INPUT_LIMIT
+from .contract import WAIT_HANDLE_PROPERTY, WAKE_INPUT_LIMIT
 from .decisions import Goal, Observation
+from .handoff import Handoffs, handoff_schedule_name
 from .properties import PropertyError, RolloutRequest, parse_request
 from .resource import RolloutResource, not_created_id
 from .rollout import Done, Failed, Outcome, Pending, Plan, Watch, run
@@ -64,6 +65,7 @@ class Waiter:
         self.response_margin = response_margin
         #: Set by the entry point before crhelper runs a wake.
         self.wake: Wake | None = None
+        self.handoffs = Handoffs(endpoints, wakes, clock)
 
     def __call__(self, event: dict[str, Any], context: Any) -> str | None:
         self._lambda_end = self.clock.now() + (
@@ -82,13 +84,16 @@ class Waiter:
         if request is None:
             return physical_id
         now = self.clock.now()
-        state = initial_state(event, request, now, self.response_margin)
+        state = self._initial(event, request, now)
         name = schedule_name(state.target_id, owner_of(event), str(event.get("RequestId", "")))
         wakes: Wakes = self._wakes()
         if wakes.read(name) is not None:
             logger.info({"message": "request delivered again while it waits; nothing to do"})
             self.resource.silent = True
             return None
+        if state.handoff and wakes.read(self._handoff_name(event, state)) is not None:
+            logger.info({"message": "request delivered again after its handoff; SUCCESS"})
+            return state.target_id
         plan = make_plan(event, request, state, recreate=_may_recreate(event, state))
         outcome = run(plan, state.progress, self._endpoints(), self.clock, Watch(now, now),
                       first=True)
@@ -96,26 +101,65 @@ class Waiter:
         if kind == "Create" and made is not None and made.created:
             self.resource.made_endpoint = state.target_id
         self._sync_tags(event, request, state, outcome)
+        if handoff.answers_now(state, outcome):
+            assert isinstance(outcome, Done | Pending)
+            return self._hand_off(event, request, state, outcome)
         if isinstance(outcome, Pending):
-            state = replace(state, progress=outcome.progress).seen(outcome.observed,
-                                                                  self.clock.now())
-            carried = carried_request(event, keep_tags=recreation.deleting(state.progress))
-            payload = wake_payload(state, carried)
-            if len(payload) > WAKE_INPUT_LIMIT:
-                self._fail(event, state, _too_large(event, len(payload)))
-            deleting = _deleting(event, state)
-            when = next_safety_wake(state, self.clock.now(), deleting=deleting)
-            if outcome.recheck_at is not None:
-                when = min(when, max(outcome.recheck_at, self.clock.now() + 1.0))
-            if not wakes.arm(name, when, payload):
-                logger.info({"message": "another delivery of this request armed its wait"})
-                return self._silent("request delivered again")
-            if _deleting_now(outcome.observed, deleting):
-                return self._wait_on(carried, Wake(name, state, when), state, outcome, when)
-            self.resource.silent = True
-            logger.info({"message": "waiting", "endpoint": state.target_id, "why": outcome.why})
-            return None
+            return self._start_waiting(event, state, outcome, name, wakes)
         return self._finish(event, state, outcome)
+
+    def _start_waiting(self, event: dict[str, Any], state: WaitState, outcome: Pending,
+                       name: str, wakes: Wakes) -> str | None:
+        """Arm the request's schedule with its state, and stay silent."""
+        state = replace(state, progress=outcome.progress).seen(outcome.observed, self.clock.now())
+        carried = carried_request(event, keep_tags=recreation.deleting(state.progress))
+        payload = wake_payload(state, carried)
+        if len(payload) > WAKE_INPUT_LIMIT:
+            self._fail(event, state, _too_large(event, len(payload)))
+        deleting = _deleting(event, state)
+        when = next_safety_wake(state, self.clock.now(), deleting=deleting)
+        if outcome.recheck_at is not None:
+            when = min(when, max(outcome.recheck_at, self.clock.now() + 1.0))
+        if not wakes.arm(name, when, payload):
+            logger.info({"message": "another delivery of this request armed its wait"})
+            return self._silent("request delivered again")
+        if _deleting_now(outcome.observed, deleting):
+            return self._wait_on(carried, Wake(name, state, when), state, outcome, when)
+        self.resource.silent = True
+        logger.info({"message": "waiting", "endpoint": state.target_id, "why": outcome.why})
+        return None
+
+    def _initial(self, event: dict[str, Any], request: RolloutRequest, now: float) -> WaitState:
+        """The request's first state; in the WaitCondition mode its kind of handoff (a rollback
+        first takes over the wait of the deployment it undoes)."""
+        state = initial_state(event, request, now, self.response_margin)
+        refusal = handoff.same_handle_refusal(event, request)
+        if refusal is not None:
+            self._fail(event, state, refusal)
+        old = event.get("OldResourceProperties") or {}
+        if not (request.wait_handle or old.get(WAIT_HANDLE_PROPERTY)):
+            return state
+        kind = handoff.kind(event, request, self._endpoints().config_created)
+        if kind == handoff.ROLLBACK:
+            self.handoffs.take_over(event, state, owner_of(event))
+        return handoff.initial(state, event, request, kind)
+
+    def _handoff_name(self, event: dict[str, Any], state: WaitState) -> str:
+        return handoff_schedule_name(state.target_id, owner_of(event),
+                                     str(event.get("RequestId", "")))
+
+    def _hand_off(self, event: dict[str, Any], request: RolloutRequest, state: WaitState,
+                  outcome: Done | Pending) -> str:
+        """Answer CloudFormation SUCCESS now; the wait goes on under its handed-off schedule."""
+        self.handoffs.hand_off(event, state, outcome, self._handoff_name(event, state))
+        observed = outcome.observed if isinstance(outcome, Pending) else None
+        attributes = outcome.attributes if isinstance(outcome, Done) else {
+            "EndpointName": state.target_id,
+            "EndpointArn": observed.endpoint_arn if observed is not None else "",
+        }
+        self.resource.Data.update({**attributes,
+                                   "EndpointConfigName": request.endpoint_config_name})
+        return state.target_id
 
     def _request(self, event: dict[str, Any], physical_id: str) -> RolloutRequest | None:
         properties = event.get("ResourceProperties", {})
@@ -190,10 +234,26 @@ class Waiter:
                 if not wakes.rearm(wake.name, wake_at, wake_payload(state, event)):
                     return self._silent("answered by another invocation")
         outcome = run(plan, state.progress, self._endpoints(), self.clock, watch)
+        return self._after_look(event, request, wake, state, outcome, wake_at)
+
+    def _after_look(self, event: dict[str, Any], request: RolloutRequest, wake: Wake,
+                    state: WaitState, outcome: Outcome, wake_at: float) -> str | None:
+        """A wake's outcome: hand off, wait on, or (after winning the lock) answer or signal."""
+        wakes: Wakes = self._wakes()
+        if handoff.answers_now(state, outcome):
+            assert isinstance(outcome, Done | Pending)
+            if not wakes.claim(wake.name):
+                return self._silent("another invocation answered this request")
+            return self._hand_off(event, request, state, outcome)
         if isinstance(outcome, Pending):
             return self._wait_on(event, wake, state, outcome, wake_at)
         if not wakes.claim(wake.name):
             return self._silent("another invocation answered this request")
+        if state.answered:
+            self.handoffs.end(event, replace(state, progress=getattr(outcome, "progress",
+                                                                      state.progress)), outcome,
+                              wake.name, request.endpoint_config_name)
+            return self._silent("the handed-off wait ended")
         return self._finish(event, state, outcome)
 
     def _wait_on(self, event: dict[str, Any], wake: Wake, state: WaitState, outcome: Pending,
@@ -246,6 +306,7 @@ class Waiter:
         if isinstance(outcome, Failed):
             self._fail(event, replace(state, progress=outcome.progress), outcome.reason)
         assert isinstance(outcome, Done)
+        self.handoffs.retire(state, None)
         self.resource.Data.update(outcome.attributes)
         if outcome.note:
             logger.info({"message": "recreated a Failed endpoint", "endpoint": state.target_id,

@@ -137,6 +137,15 @@ class _Run:
                  str(self.event.get("PhysicalResourceId", "")).lower()}
         return names - {""}
 
+    @property
+    def handed_off(self) -> bool:
+        """A request of the WaitCondition mode: its wait may go on after the answer, until the
+        handle's signal (cfn_harness.wait_condition checks that end)."""
+        from sagemaker_rollout_handler.contract import WAIT_HANDLE_PROPERTY
+
+        return any(WAIT_HANDLE_PROPERTY in (self.event.get(key) or {})
+                   for key in ("ResourceProperties", "OldResourceProperties"))
+
     def owns(self, invocation: Invocation) -> bool:
         """Whether ``invocation`` worked for this request (its request, its schedule, or an event
         of its endpoint while it waited)."""
@@ -390,7 +399,7 @@ class CloudFormationStack:
         for put in puts:
             problems.extend(self._check_put(run, put))
         left = [name for name in schedules if self.aws.schedule_input(name) is not None]
-        if left:
+        if left and not run.handed_off:
             problems.append(f"after the answer, schedules left in Scheduler: {left}")
         leftovers = _leftovers(run.baseline, state)
         if leftovers:

@@ -1,0 +1,253 @@
+"""Rollouts longer than an hour over the wire (issue 14): the real handler with a WaitHandle, the
+emulator deploying a 2-hour linear rollout, the harness playing CloudFormation's WaitCondition
+(handle URL, signals, Timeout, the rollback's clean-up) on one virtual clock.
+
+CloudFormation's order, as each test drives it: the new EndpointConfig and handle are created,
+the custom resource's Update is sent and answered (SUCCESS once SageMaker accepted), then the
+WaitCondition is created (its Timeout starts) and waits for the handler's signal. A stack
+rollback sends the custom resource the old properties, then its clean-up deletes the new handle,
+condition and (retained: DeletionPolicy Retain) config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from cfn_harness import CloudFormationStack, Harness, Response
+from cfn_harness.wait_condition import WaitCondition, WaitConditions
+from rollout_support import make_configs, props
+from sagemaker_emulator import SageMakerEmulator, VirtualClock
+from waiting_support import ALARM, CONFIG_A, CONFIG_B, ENDPOINT, Json
+
+#: 10 steps of 10% baked 11 minutes each on 10 instances: about 2 hours with provisioning.
+LINEAR: Json = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {
+            "Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+            "WaitIntervalInSeconds": 660},
+        "TerminationWaitInSeconds": 0,
+        "MaximumExecutionTimeoutInSeconds": 28800,
+    },
+    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": ALARM}]},
+}
+#: The construct's Timeout: MaximumExecutionTimeout + rollback allowance + handler margin.
+TIMEOUT = 28800 + 300 + 90
+#: Longest a test lets the handed-off waits run after an answer (virtual seconds).
+LONG = 4 * 3600.0
+
+
+class LongStack:
+    """One endpoint in the WaitCondition mode, deployed change by change."""
+
+    def __init__(self, stack: CloudFormationStack, harness: Harness, sagemaker: Any,
+                 clock: VirtualClock) -> None:
+        self.stack, self.harness, self.sagemaker, self.clock = stack, harness, sagemaker, clock
+        self.conditions = WaitConditions(harness.responses, clock)
+        self.handles: list[WaitCondition] = []
+        self.before: Json | None = None
+
+    def deploy(self, config: str, request: str = "Update", logical_id: str | None = None
+               ) -> tuple[Response, WaitCondition]:
+        """CloudFormation's update: the config and a new handle, the custom resource, then the
+        condition (when the custom resource succeeded)."""
+        make_configs(self.sagemaker, config, count=10)
+        handle = self.conditions.create_handle(
+            self.stack.stack_id, logical_id or f"DeploymentHandle{len(self.handles)}",
+            timeout=TIMEOUT)
+        self.handles.append(handle)
+        properties = props(config, DeploymentConfig=LINEAR, WaitHandle=handle.url)
+        self.before = self.stack.properties
+        if request == "Create":
+            response = self.stack.create(properties)
+        else:
+            response = self.stack.update(properties)
+        if response.succeeded:
+            self.conditions.create_condition(handle)
+        return response, handle
+
+    def run_until(self, moment: float) -> None:
+        """Let time pass to ``moment``, delivering wakes and events."""
+        with self.harness.logs.capturing():
+            self.harness.cloud.run(lambda: self.clock.now() >= moment, moment + LONG,
+                                   lambda: f"waiting: {self.harness.waiting_requests()}")
+
+    def endpoint(self) -> tuple[str, str]:
+        described = self.sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+        return described["EndpointStatus"], described["EndpointConfigName"]
+
+    def settle(self) -> None:
+        """Let the handed-off waits run to their end."""
+        self.harness.run_stale_waits(LONG)
+
+    def created(self) -> WaitCondition:
+        response, handle = self.deploy(CONFIG_A, "Create")
+        assert response.status == "SUCCESS", response.reason
+        self.settle()
+        assert handle.outcome(self.clock.now()) == "SUCCESS"
+        self.clock.advance(60)
+        return handle
+
+    def rollback(self, handle: WaitCondition) -> Response:
+        """The stack's rollback: the properties before the last deployment to the custom resource
+        (whose Update had succeeded: the stack failed after it), then the clean-up."""
+        assert self.before is not None and self.stack.properties is not None
+        response = self.stack.update(self.before, old_properties=self.stack.properties)
+        self.conditions.delete(handle)
+        return response
+
+    def config_exists(self, name: str) -> bool:
+        try:
+            self.sagemaker.describe_endpoint_config(EndpointConfigName=name)
+        except ClientError:
+            return False
+        return True
+
+
+@pytest.fixture
+def long_stack(stack: CloudFormationStack, harness: Harness, sagemaker_client: Any,
+               clock: VirtualClock, emulator: SageMakerEmulator) -> LongStack:
+    return LongStack(stack, harness, sagemaker_client, clock)
+
+
+def signal_latency(emulator: SageMakerEmulator, handle: WaitCondition) -> float:
+    return handle.signals()[0].arrived_at - emulator.finished_operations(ENDPOINT)[-1].end
+
+
+def test_a_two_hour_linear_rollout_is_answered_at_once_and_signalled_within_20_s(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock, harness: Harness,
+) -> None:
+    long_stack.created()
+    before = len(emulator.calls)
+
+    response, handle = long_stack.deploy(CONFIG_B)
+
+    assert response.status == "SUCCESS", response.reason
+    assert response.elapsed < 10
+    assert response.data["EndpointConfigName"] == CONFIG_B
+    assert handle.outcome(clock.now()) == "WAITING"
+    long_stack.settle()
+    deployment = emulator.finished_operations(ENDPOINT)[-1]
+    assert deployment.end - deployment.started >= 7200
+    (signal,) = handle.signals()
+    assert signal.status == "SUCCESS" and CONFIG_B in signal.reason
+    assert signal.unique_id == response.request_id
+    assert handle.outcome(clock.now()) == "SUCCESS"
+    assert signal_latency(emulator, handle) <= 20.0
+    assert emulator.calls_to("UpdateEndpoint") == 1
+    describes = sum(1 for c in emulator.calls[before:] if c.operation == "DescribeEndpoint")
+    assert describes < (deployment.end - deployment.started) / 30 / 4  # a 30 s poller's quarter
+    assert harness.aws.schedules() == []
+
+
+def test_an_alarm_rollback_signals_failure_and_the_stack_rollback_answers_at_once(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock,
+) -> None:
+    long_stack.created()
+    emulator.faults.trip_alarm(ENDPOINT, "linear-bake", index=3, after=100)
+    response, handle = long_stack.deploy(CONFIG_B)
+    assert response.status == "SUCCESS", response.reason
+    long_stack.settle()
+
+    (signal,) = handle.signals()
+    assert signal.status == "FAILURE"
+    assert ALARM in signal.reason and "rolled back" in signal.reason
+    assert CONFIG_A in signal.reason and CONFIG_B in signal.reason
+    assert signal_latency(emulator, handle) <= 20.0
+    updates = emulator.calls_to("UpdateEndpoint")
+
+    rollback = long_stack.rollback(handle)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert rollback.elapsed < 5
+    assert emulator.calls_to("UpdateEndpoint") == updates
+    assert not long_stack.config_exists(CONFIG_B)  # retained by CloudFormation, deleted by us
+    assert long_stack.config_exists(CONFIG_A)
+    assert len(handle.signals()) == 1
+
+
+def test_a_signal_put_that_fails_twice_is_retried_until_it_arrives(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock, harness: Harness,
+) -> None:
+    long_stack.created()
+    response, handle = long_stack.deploy(CONFIG_B)
+    assert response.status == "SUCCESS", response.reason
+    harness.responses.fail_next(2, status=503)
+
+    long_stack.settle()
+
+    assert harness.responses.refused == 2
+    (signal,) = handle.signals()
+    assert signal.status == "SUCCESS"
+    assert signal_latency(emulator, handle) <= 20.0
+
+
+def test_a_stack_rollback_20_minutes_in_is_answered_at_once_and_the_endpoint_returns_by_itself(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock, harness: Harness,
+) -> None:
+    """Another resource failed while SageMaker deploys: the rollback is answered in seconds; the
+    new config outlives the clean-up until SageMaker's deployment ends on it, then the endpoint
+    is deployed back to the old config and the new one deleted; the deleted handle is never
+    signalled."""
+    long_stack.created()
+    response, handle = long_stack.deploy(CONFIG_B)
+    long_stack.run_until(response.arrived_at + 1200)
+    assert long_stack.endpoint() == ("Updating", CONFIG_A)
+
+    rollback = long_stack.rollback(handle)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert rollback.elapsed < 5
+    assert long_stack.config_exists(CONFIG_B)  # SageMaker still deploys it
+    long_stack.settle()
+    assert long_stack.endpoint() == ("InService", CONFIG_A)
+    assert [c.params["EndpointConfigName"] for c in emulator.calls
+            if c.operation == "UpdateEndpoint"] == [CONFIG_B, CONFIG_A]
+    assert not long_stack.config_exists(CONFIG_B)
+    assert handle.puts() == []
+    assert harness.aws.schedules() == []
+
+
+def test_a_cancel_while_sagemaker_rolls_back_by_itself_deploys_nothing_again(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock, harness: Harness,
+) -> None:
+    """CancelUpdateStack 5 minutes in (SageMaker still provisions); an alarm later rolls the
+    deployment back: the endpoint is already on the old config when SageMaker's deployment ends,
+    so nothing is deployed again, and the new config is deleted."""
+    long_stack.created()
+    emulator.faults.trip_alarm(ENDPOINT, "linear-bake", index=1, after=60)
+    response, handle = long_stack.deploy(CONFIG_B)
+    long_stack.run_until(response.arrived_at + 300)
+
+    cancel = long_stack.rollback(handle)
+
+    assert cancel.status == "SUCCESS", cancel.reason
+    assert cancel.elapsed < 5
+    long_stack.settle()
+    assert long_stack.endpoint() == ("InService", CONFIG_A)
+    assert emulator.calls_to("UpdateEndpoint") == 1
+    assert not long_stack.config_exists(CONFIG_B)
+    assert handle.puts() == []
+
+
+def test_a_redeploy_of_the_same_change_after_a_failure_gets_a_new_handle_and_succeeds(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock, harness: Harness,
+) -> None:
+    long_stack.created()
+    emulator.faults.trip_alarm(ENDPOINT, "linear-bake", index=0, after=30)
+    _, failed = long_stack.deploy(CONFIG_B, logical_id="DeploymentHandleB")
+    long_stack.settle()
+    assert failed.outcome(clock.now()) == "FAILURE"
+    assert long_stack.rollback(failed).status == "SUCCESS"
+
+    # The same change again: the same logical id, a new handle (CloudFormation's clean-up deleted
+    # the old one) and a new config name (the retained one was deleted).
+    response, handle = long_stack.deploy(CONFIG_B + "-again", logical_id="DeploymentHandleB")
+
+    assert response.status == "SUCCESS", response.reason
+    assert handle.url != failed.url
+    long_stack.settle()
+    assert [s.status for s in handle.signals()] == ["SUCCESS"]
+    assert [s.status for s in failed.signals()] == ["FAILURE"]
+    assert long_stack.endpoint() == ("InService", CONFIG_B + "-again")

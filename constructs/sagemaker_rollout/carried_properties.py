@@ -46,6 +46,9 @@ TOKEN_LENGTHS = {
     "EndpointConfigName": ENDPOINT_NAME_MAX_LENGTH,
     # CloudWatch PutMetricAlarm: AlarmName 1..255.
     "AlarmName": 255,
+    # The WaitCondition handle's presigned S3 URL, as long as a ResponseURL (the handler carries
+    # it in the wait's state instead of the properties: the same characters).
+    "WaitHandle": RESPONSE_URL_LENGTH,
     # The botocore SageMaker model, Tag: Key 1..128, Value 0..256.
     "Key": 128,
     "Value": 256,

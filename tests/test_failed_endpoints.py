@@ -25,7 +25,7 @@ from reliability_support import (  # noqa: F401 - fixtures (invariants is autous
     props,
     successful,
 )
-from sagemaker_emulator import SageMakerEmulator, VirtualClock
+from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
 from sagemaker_rollout_handler.rollout import REQUEST_TAG
 
 TAGS = [{"Key": "team", "Value": "ml"}, {"Key": "cost-center", "Value": "42"}]
@@ -263,3 +263,23 @@ def test_a_rollback_never_deletes_an_endpoint_of_the_old_name_it_did_not_create(
     assert rollback.status == "SUCCESS", rollback.reason
     assert emulator.calls_to("DeleteEndpoint") == 0
     assert exists(emulator, RENAMED)
+
+
+def test_a_rollback_whose_deadline_comes_first_succeeds_and_names_what_is_left(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    clock: VirtualClock,
+) -> None:
+    """A rollback never fails because of what a failed rename left: the new endpoint is still
+    Creating (25 minutes) when the rollback's deadline comes."""
+    emulator.reset(clock, timings=Timings(create=1500.0))
+    response, failed = rename_fails(stack, sagemaker_client, ServiceTimeout=300)
+    assert response.status == "FAILED"
+
+    rollback = stack.update(props(CONFIG_A, Tags=TAGS, ServiceTimeout=300),
+                            old_properties=failed)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert rollback.arrived_at <= rollback.deadline - 30
+    assert RENAMED in rollback.reason and "still Creating" in rollback.reason
+    assert "delete it" in rollback.reason
+    assert emulator.calls_to("DeleteEndpoint") == 0

@@ -377,3 +377,37 @@ def test_a_failed_endpoint_is_recreated_under_the_policy_and_keeps_its_ownership
     assert status(sagemaker_client, V1) == ("InService", CONFIG_B)
     assert tags_of(sagemaker_client, V1)[OWNER_TAG_KEY] == iam_stack.stack_id
     only_absent_endpoints_denied(emulator)
+
+
+@pytest.mark.parametrize("absent_denied", ABSENT_ANSWERS)
+@pytest.mark.parametrize("failure", ["create-failed", "create-outlasts-the-deadline"])
+def test_a_failed_renames_new_endpoint_is_removed_under_the_policy_and_rollback_succeeds(
+    iam_stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    clock: VirtualClock, absent_denied: bool, failure: str,
+) -> None:
+    """Issue 17.4 under least privilege: the failed request (its CreateEndpoint ended Failed)
+    or the stack's rollback (it was still Creating at the deadline) deletes the new endpoint,
+    by its ownership tag, under the new template's policy and the old one's."""
+    make_configs(sagemaker_client, CONFIG_A, CONFIG_B)
+    authorize(emulator, synthesized(V1), iam_stack, absent_denied=absent_denied)
+    old = properties(synthesized(V1), iam_stack, CONFIG_A, V1)
+    assert iam_stack.create(old).status == "SUCCESS"
+    authorize(emulator, synthesized(V2), iam_stack, absent_denied=absent_denied)
+    failed = properties(synthesized(V2), iam_stack, CONFIG_B, V2)
+    if failure == "create-failed":
+        emulator.faults.fail_provisioning(V2, on="create", reason="no capacity")
+    else:
+        failed["ServiceTimeout"] = 300
+
+    renamed = iam_stack.update(failed)
+
+    assert renamed.status == "FAILED" and renamed.physical_resource_id == V1
+    authorize(emulator, synthesized(V1), iam_stack, absent_denied=absent_denied)
+    rollback = iam_stack.update(old, old_properties=failed)
+
+    assert rollback.status == "SUCCESS", rollback.reason
+    assert allowed(emulator, "DeleteEndpoint", V2)
+    clock.advance(120)
+    assert status(sagemaker_client, V2) is None
+    assert status(sagemaker_client, V1) == ("InService", CONFIG_A)
+    only_absent_endpoints_denied(emulator)

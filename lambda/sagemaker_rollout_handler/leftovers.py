@@ -50,6 +50,8 @@ class Swept:
 
     note: str = ""
     again: bool = False
+    #: The endpoint's status when it must be looked at again.
+    status: str = ""
 
 
 def sweep(name: str, endpoints: Endpoints, made_here: Callable[[Observation], bool]) -> Swept:
@@ -57,7 +59,8 @@ def sweep(name: str, endpoints: Endpoints, made_here: Callable[[Observation], bo
     observed = endpoints.describe(name, denied_means_absent=True)
     decided = step(name, observed, observed is not None and made_here(observed))
     if isinstance(decided, Wait):
-        return Swept(f"{decided.why[0].upper()}{decided.why[1:]}.", again=True)
+        status = observed.status if observed is not None else ""
+        return Swept(f"{decided.why[0].upper()}{decided.why[1:]}.", again=True, status=status)
     if not isinstance(decided, Call):
         return Swept()
     try:
@@ -70,3 +73,10 @@ def sweep(name: str, endpoints: Endpoints, made_here: Callable[[Observation], bo
                  "status": status})
     return Swept(f'The endpoint "{name}" this resource created for the rename ({status}) was '
                  "deleted: nothing is left of it.")
+
+
+def left_behind(name: str, swept: Swept) -> str:
+    """The rollback's words when its deadline comes before the leftover can be deleted."""
+    return (f'The endpoint "{name}" a failed rename created is still {swept.status}, and was '
+            "not deleted in time: delete it (DeleteEndpoint) once it is not; it is not the "
+            "stack's endpoint.")

@@ -153,7 +153,8 @@ def _sweep(plan: Plan, outcome: Outcome, loop: _Loop, clock: Clock) -> Outcome:
         if swept.again and now + leftovers.RECHECK_SECONDS < plan.deadline:
             return Pending(loop.progress, swept.note, loop.observed,
                            recheck_at=now + leftovers.RECHECK_SECONDS)
-        return replace(outcome, note=f"{outcome.note} {swept.note}".strip())
+        note = leftovers.left_behind(plan.stray, swept) if swept.again else swept.note
+        return replace(outcome, note=f"{outcome.note} {note}".strip())
     return outcome
 
 

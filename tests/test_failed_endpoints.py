@@ -9,9 +9,10 @@ one virtual clock; the invariants of tests/reliability_support.py are checked af
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from cfn_harness import CloudFormationStack, Harness
+from cfn_harness import CloudFormationStack, Harness, Invocation
 from cfn_harness.tags import user_tags
 from reliability_support import (  # noqa: F401 - fixtures (invariants is autouse)
     CANARY,
@@ -26,7 +27,9 @@ from reliability_support import (  # noqa: F401 - fixtures (invariants is autous
     successful,
 )
 from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
+from sagemaker_rollout_handler.contract import WAKE_KEY
 from sagemaker_rollout_handler.rollout import REQUEST_TAG
+from sagemaker_rollout_handler.wakes import Wakes, WakeTarget
 
 TAGS = [{"Key": "team", "Value": "ml"}, {"Key": "cost-center", "Value": "42"}]
 CRASHED = "The primary container for production variant AllTraffic did not pass the ping check."
@@ -283,3 +286,35 @@ def test_a_rollback_whose_deadline_comes_first_succeeds_and_names_what_is_left(
     assert RENAMED in rollback.reason and "still Creating" in rollback.reason
     assert "delete it" in rollback.reason
     assert emulator.calls_to("DeleteEndpoint") == 0
+
+
+def test_a_wait_armed_by_the_handler_before_recreation_and_sweeps_still_finishes(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    harness: Harness,
+) -> None:
+    """A deploy of this version while a rollout waits: the schedule's state was written without
+    ``foreign``, ``was_failed`` and ``stray``; the new handler reads it and finishes."""
+    created_on_a(stack, sagemaker_client)
+    wakes = Wakes(harness.scheduler_client, WakeTarget(harness.schedule_group,
+                                                        harness.scheduler_role,
+                                                        harness.function_arn))
+    rewritten: list[str] = []
+
+    def as_before(invocation: Invocation) -> None:
+        if invocation.kind != "request":
+            return
+        (name,) = harness.aws.schedules()
+        found = wakes.read(name)
+        assert found is not None
+        payload = json.loads(found[0])
+        state = payload[WAKE_KEY]["state"]
+        del state["stray"], state["progress"]["foreign"], state["progress"]["was_failed"]
+        assert wakes.rearm(name, found[1], json.dumps(payload))
+        rewritten.append(name)
+
+    response = stack.update(props(CONFIG_B, DeploymentConfig=CANARY, Tags=TAGS),
+                            after_each=as_before)
+
+    assert rewritten and response.status == "SUCCESS", response.reason
+    assert describe(sagemaker_client) == ("InService", CONFIG_B)
+    assert emulator.calls_to("UpdateEndpoint") == 1

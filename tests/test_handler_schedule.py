@@ -8,6 +8,7 @@ from dataclasses import replace
 from sagemaker_rollout_handler.decisions import Progress
 from sagemaker_rollout_handler.schedule import (
     DELETE_INTERVAL,
+    EVENT_GRACE,
     FIRST_CHECK,
     SAFETY_INTERVAL,
     SCHEDULER_PRECISION,
@@ -84,3 +85,10 @@ def test_a_trusting_wake_looks_once() -> None:
     plan = plan_wake(replace(STATE, events_seen=2), START + 500, deleting=False,
                      budget_end=START + 800)
     assert plan.first_look == plan.watch_until == START + 500
+
+
+def test_a_scheduled_look_racing_the_event_of_a_fresh_change_is_no_sign_of_lost_events() -> None:
+    seen = replace(STATE, events_seen=1)
+    now = START + 600
+    assert not events_lost(seen, now, changed=True, by_event=False, changed_at=now - 2)
+    assert events_lost(seen, now, changed=True, by_event=False, changed_at=now - EVENT_GRACE)

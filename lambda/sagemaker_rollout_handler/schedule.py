@@ -34,6 +34,9 @@ SCHEDULER_PRECISION = 60.0
 FIRST_CHECK = 60.0
 #: The safety wake while events arrive.
 SAFETY_INTERVAL = 300.0
+#: How long after a change its event may still arrive (SageMaker's about 2 s, "near real time",
+#: with room): a scheduled look that sees a younger change does not conclude events are lost.
+EVENT_GRACE = 60.0
 #: A request waiting for an endpoint to be gone (no event says so).
 DELETE_INTERVAL = 60.0
 
@@ -74,16 +77,19 @@ def _successor(until: float) -> float:
     return math.floor(until / SCHEDULER_PRECISION) * SCHEDULER_PRECISION - SCHEDULER_PRECISION
 
 
-def events_lost(state: WaitState, now: float, *, changed: bool, by_event: bool) -> bool:
+def events_lost(state: WaitState, now: float, *, changed: bool, by_event: bool,
+                changed_at: float | None = None) -> bool:
     """Whether a look tells that events are not arriving: none came by the first check after a
     call of ours (SageMaker announces the change it starts), or a scheduled look saw a change
-    that no event announced."""
+    that no event announced. ``changed_at``: when the change seen began (its phase's StartTime):
+    a change younger than ``EVENT_GRACE`` may still be announced (its event is on its way: a
+    scheduled look that races it is no sign of lost events)."""
     if by_event:
         return False
     issued_at = state.progress.issued_at
     if state.events_seen == 0 and issued_at is not None and now >= issued_at + FIRST_CHECK:
         return True
-    return changed
+    return changed and (changed_at is None or now - changed_at >= EVENT_GRACE)
 
 
 def bake_lengths(deployment_config: Mapping[str, Any] | None) -> tuple[int, ...]:

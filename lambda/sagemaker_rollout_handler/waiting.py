@@ -262,7 +262,8 @@ class Waiter:
         changed = bool(state.last_seen) and fingerprint(outcome.observed) != state.last_seen
         if state.degraded and wake.event_time is None and self._superseded(wake, state):
             return self._silent("the next watch took over")
-        lost = events_lost(state, now, changed=changed, by_event=wake.event_time is not None)
+        lost = events_lost(state, now, changed=changed, by_event=wake.event_time is not None,
+                           changed_at=_latest_phase(outcome.observed))
         state = replace(state, progress=outcome.progress).seen(outcome.observed, now)
         deleting = _deleting(event, state)
         if _deleting_now(outcome.observed, deleting) and not state.degraded:
@@ -340,6 +341,13 @@ def _may_recreate(event: dict[str, Any], state: WaitState) -> bool:
 
 #: What a recreation's state adds to a wake at most (SageMaker's reason, the last read).
 RECREATION_ALLOWANCE = 1024
+
+
+def _latest_phase(observed: Observation | None) -> float | None:
+    """When the newest phase of the deployment seen began (None: no phase to tell)."""
+    if observed is None or not observed.phases:
+        return None
+    return max(phase.start_time for phase in observed.phases) or None
 
 
 def _deleting_now(observed: Observation | None, deleting: bool) -> bool:

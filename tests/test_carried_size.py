@@ -13,6 +13,7 @@ from sagemaker_rollout_handler.contract import (
     CARRIED_REQUEST_RESERVE,
     RESPONSE_URL_LENGTH,
     WAKE_INPUT_LIMIT,
+    carried_properties_limit,
     carried_size,
 )
 from sagemaker_rollout_handler.state import carried_request, wake_payload
@@ -31,6 +32,15 @@ def test_properties_at_the_limit_fit_a_wake_with_the_largest_request_and_state()
     request = carried_request(largest_request(properties_of_size(CARRIED_PROPERTIES_LIMIT)))
     payload = wake_payload(largest_state(), request)
     assert len(payload) <= WAKE_INPUT_LIMIT
+
+
+def test_a_stack_with_shorter_names_may_carry_that_much_more() -> None:
+    names = {"stack_name": "prod", "logical_id": "ScoringEndpointRolloutA1B2C3D4"}
+    limit = carried_properties_limit(stack_name_length=len(names["stack_name"]),
+                                     logical_id_length=len(names["logical_id"]))
+    assert limit > CARRIED_PROPERTIES_LIMIT
+    request = carried_request(largest_request(properties_of_size(limit), **names))
+    assert len(wake_payload(largest_state(), request)) <= WAKE_INPUT_LIMIT
 
 
 def test_the_reserve_is_what_the_largest_request_and_state_take_with_little_to_spare() -> None:

@@ -5,6 +5,7 @@ refusal's fix, applied, synthesizes."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -21,6 +22,7 @@ from sagemaker_rollout.rules import Rule
 from sagemaker_rollout_handler.contract import (
     CARRIED_PROPERTIES_LIMIT,
     WAKE_INPUT_LIMIT,
+    carried_properties_limit,
     carried_size,
 )
 from sagemaker_rollout_handler.state import carried_request, wake_payload
@@ -48,6 +50,20 @@ def endpoint(stack: Stack, **props: Any) -> RolloutEndpoint:
                            variants=[instance_variant(initial_instance_count=4)], **props)
 
 
+@functools.cache
+def logical_id() -> str:
+    """The custom resource's logical id in ``endpoint``'s stacks (all named ``Stack``)."""
+    stack = new_stack()
+    endpoint(stack)
+    return only(Template.from_stack(stack), RESOURCE_TYPE)[0]
+
+
+def limit() -> int:
+    """The limit of ``endpoint``'s stacks: the room the names ``Stack`` and the logical id leave."""
+    return carried_properties_limit(stack_name_length=len("Stack"),
+                                    logical_id_length=len(logical_id()))
+
+
 def carried(stack: Stack) -> dict[str, Any]:
     """The custom resource's properties as the handler receives them, tokens at their longest."""
     _, body = only(Template.from_stack(stack), RESOURCE_TYPE)
@@ -71,25 +87,34 @@ def test_the_issues_large_tags_with_rollback_alarms_are_accepted_and_fit_a_wake(
     endpoint(stack, tags=LARGE_TAGS, rollback_alarms=alarms(stack, 3, length=64))
     properties = carried(stack)
     assert len(properties["Tags"]) == 18 + 1  # and the ownership tag
-    assert carried_size(properties) <= CARRIED_PROPERTIES_LIMIT
-    # As the handler carries them (tags kept, as a recreation does), with the longest ids and
-    # state and a real ResponseURL's length.
-    request = {**carried_request(largest_request({})), "ResourceProperties": properties}
+    assert CARRIED_PROPERTIES_LIMIT < carried_size(properties) <= limit()
+    # As the handler carries them (tags kept, as a recreation does), with this stack's ids, the
+    # longest state and a real ResponseURL's length.
+    request = {**carried_request(largest_request({}, stack_name="Stack",
+                                                 logical_id=logical_id())),
+               "ResourceProperties": properties}
     assert len(wake_payload(largest_state(), request)) <= WAKE_INPUT_LIMIT
+
+
+def test_the_issues_large_tags_alone_fit_in_any_stack() -> None:
+    stack = new_stack()
+    endpoint(stack, tags=LARGE_TAGS)
+    assert carried_size(carried(stack)) <= CARRIED_PROPERTIES_LIMIT
 
 
 def test_tags_a_wait_cannot_carry_are_refused_at_synth_with_the_sizes_and_the_limit() -> None:
     stack = new_stack()
-    endpoint(stack, tags=tags_of_size(CARRIED_PROPERTIES_LIMIT + 500))
+    endpoint(stack, tags=tags_of_size(limit() + 500))
     message = refusal_of(stack)
     assert "the tags and properties of endpoint Stack/Endpoint = " in message
-    assert f"the limit is {CARRIED_PROPERTIES_LIMIT} characters" in message
+    assert f"the limit is {limit()} characters" in message
+    assert "with this stack's name and this resource's logical id" in message
     assert "ResponseURL" in message and "a token counted at its longest" in message
     assert re.search(r"tags \d+, rollback alarm names 0, the rest \d+", message)
 
 
 def test_the_fix_drops_the_fewest_tags_and_then_synthesizes() -> None:
-    tags = tags_of_size(CARRIED_PROPERTIES_LIMIT + 500)
+    tags = tags_of_size(limit() + 500)
     stack = new_stack()
     endpoint(stack, tags=tags)
     fix = refusal_of(stack).split("Fix: ")[1]
@@ -98,7 +123,7 @@ def test_the_fix_drops_the_fewest_tags_and_then_synthesizes() -> None:
     assert 0 < len(dropped) < len(tags)
     fixed = new_stack()
     endpoint(fixed, tags={k: v for k, v in tags.items() if k not in dropped})
-    assert carried_size(carried(fixed)) <= CARRIED_PROPERTIES_LIMIT
+    assert carried_size(carried(fixed)) <= limit()
     # One tag fewer would not have been enough.
     short = new_stack()
     endpoint(short, tags={k: v for k, v in tags.items() if k not in dropped[1:]})
@@ -106,7 +131,7 @@ def test_the_fix_drops_the_fewest_tags_and_then_synthesizes() -> None:
 
 
 def test_alarms_added_after_construction_count() -> None:
-    tags = tags_of_size(CARRIED_PROPERTIES_LIMIT - 1800)
+    tags = tags_of_size(limit() - 1800)
     fits = new_stack()
     endpoint(fits, tags=tags)
     Template.from_stack(fits)
@@ -124,7 +149,7 @@ def test_alarms_added_after_construction_count() -> None:
 def test_a_token_is_counted_at_its_longest() -> None:
     """A tag value known only at deploy (an import) counts 256 characters, SageMaker's limit."""
     base = carried_size(carried(_with_tags({"k": ""})))
-    room = CARRIED_PROPERTIES_LIMIT - base
+    room = limit() - base
     # Literal filler that leaves less than 256 characters of room: the imported value may not fit.
     filler = {f"f{i:02d}": "v" * 100 for i in range((room - 200) // 118)}
     Template.from_stack(_with_tags({**filler, "k": "short"}))

@@ -11,24 +11,30 @@ length and what the request's ids and state take at their longest.
 
 A token is counted at the longest value it can stand for (``TOKEN_LENGTHS``). The check runs once
 per stack, for every endpoint in it: one callback and one resolve at synth, whatever the number of
-endpoints (``tests/test_construct_synth_cost.py``).
+endpoints (``tests/test_construct_synth_cost.py``). The limit holds in any stack
+(``CARRIED_PROPERTIES_LIMIT``: the longest stack name and logical id); only properties above it
+cost the round trips to learn the stack's name and the resource's logical id, whose room is
+then theirs (``contract.carried_properties_limit``).
 """
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsii
-from aws_cdk import Stack
+from aws_cdk import CfnResource, Stack
 from sagemaker_rollout_handler.contract import (
     CARRIED_PROPERTIES_LIMIT,
-    CARRIED_REQUEST_RESERVE,
     ENDPOINT_NAME_MAX_LENGTH,
+    MAX_LOGICAL_ID_LENGTH,
+    MAX_STACK_NAME_LENGTH,
     RESERVED_TAG_PREFIX,
     RESPONSE_URL_LENGTH,
     WAKE_INPUT_LIMIT,
+    carried_properties_limit,
     carried_size,
 )
 
@@ -65,6 +71,10 @@ DEFAULT_TOKEN_LENGTH = 256
 #: The properties of an endpoint's custom resource as CloudFormation sends them, overrides
 #: included; called at synth.
 PropertiesSource = Callable[[], dict[str, Any]]
+#: The lengths of the stack's name and of the custom resource's logical id (round trips to
+#: jsii: called only for properties above ``CARRIED_PROPERTIES_LIMIT``). A token counts as the
+#: longest name.
+NamesSource = Callable[[], tuple[int, int]]
 
 
 def as_sent(value: Any, key: str = "") -> Any:
@@ -83,12 +93,19 @@ def as_sent(value: Any, key: str = "") -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-def refusal(endpoint: IConstruct, properties: dict[str, Any]) -> str | None:
+def refusal(endpoint: IConstruct, properties: dict[str, Any], names: NamesSource
+            ) -> str | None:
     """The refusal of ``endpoint`` whose properties (``as_sent``) a wake cannot carry, with a
     fix: the fewest tags whose removal makes them fit, or by how much the rollback alarms' names
-    must shrink. None when they fit (and then no round trip to jsii: not even its path)."""
+    must shrink. None when they fit (and then, below ``CARRIED_PROPERTIES_LIMIT``, no round trip
+    to jsii: not even the names)."""
     size = carried_size(properties)
-    over = size - CARRIED_PROPERTIES_LIMIT
+    if size <= CARRIED_PROPERTIES_LIMIT:
+        return None
+    stack_name_length, logical_id_length = names()
+    limit = carried_properties_limit(stack_name_length=stack_name_length,
+                                     logical_id_length=logical_id_length)
+    over = size - limit
     if over <= 0:
         return None
     tags = properties.get("Tags") or []
@@ -100,11 +117,16 @@ def refusal(endpoint: IConstruct, properties: dict[str, Any]) -> str | None:
         Rule.PROPERTIES_FIT_WAIT, f"the tags and properties of endpoint {endpoint.node.path}",
         f"{size} characters as a wait carries them (tags {tag_size}, rollback alarm names "
         f"{alarm_size}, the rest {size - tag_size - alarm_size}; a token counted at its longest)",
-        f"{CARRIED_PROPERTIES_LIMIT} characters (a wake carries {WAKE_INPUT_LIMIT}: "
-        f"{RESPONSE_URL_LENGTH} are CloudFormation's ResponseURL, {CARRIED_REQUEST_RESERVE} the "
-        "request's ids and the wait's state)",
+        f"{limit} characters (a wake carries {WAKE_INPUT_LIMIT}: {RESPONSE_URL_LENGTH} are "
+        f"CloudFormation's ResponseURL, {limit_rest(limit)} the request's ids, with this stack's "
+        "name and this resource's logical id, and the wait's state)",
         _fix(over, tags, alarm_size),
     )
+
+
+def limit_rest(limit: int) -> int:
+    """What the rest of the wake may take beside properties of ``limit``."""
+    return WAKE_INPUT_LIMIT - RESPONSE_URL_LENGTH - limit
 
 
 def _fix(over: int, tags: list[dict[str, str]], alarm_size: int) -> str:
@@ -149,19 +171,29 @@ class CarriedProperties:
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
-        self._endpoints: list[tuple[IConstruct, PropertiesSource]] = []
+        self._endpoints: list[tuple[IConstruct, PropertiesSource, Callable[[], CfnResource]]] = []
 
-    def add(self, endpoint: IConstruct, properties: PropertiesSource) -> None:
-        self._endpoints.append((endpoint, properties))
+    def add(self, endpoint: IConstruct, properties: PropertiesSource,
+            resource: Callable[[], CfnResource]) -> None:
+        """``resource``: the endpoint's custom resource, asked for only when its logical id is
+        needed."""
+        self._endpoints.append((endpoint, properties, resource))
 
     def validate(self) -> list[str]:
-        resolved = self._stack.resolve([properties() for _, properties in self._endpoints])
+        resolved = self._stack.resolve([properties() for _, properties, _ in self._endpoints])
         errors = []
-        for (endpoint, _), properties in zip(self._endpoints, resolved, strict=True):
-            refused = refusal(endpoint, as_sent(properties))
+        for (endpoint, _, resource), properties in zip(self._endpoints, resolved, strict=True):
+            refused = refusal(endpoint, as_sent(properties), functools.partial(self._names,
+                                                                               resource))
             if refused is not None:
                 errors.append(refused)
         return errors
+
+    def _names(self, resource: Callable[[], CfnResource]) -> tuple[int, int]:
+        names = self._stack.resolve([self._stack.stack_name, resource().logical_id])
+        stack_name, logical_id = (str(name) if isinstance(name, str) else "" for name in names)
+        return (len(stack_name) or MAX_STACK_NAME_LENGTH,
+                len(logical_id) or MAX_LOGICAL_ID_LENGTH)
 
 
 #: The check of each stack, by its provider. Weak keys: the cache never keeps a stack alive.

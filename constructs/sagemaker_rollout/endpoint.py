@@ -330,7 +330,8 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             "ServiceTimeout": MAX_SERVICE_TIMEOUT_SECONDS,
             **properties,
         }
-        CarriedProperties.of(self._provider).add(self, lambda: self._properties)
+        CarriedProperties.of(self._provider).add(self, lambda: self._properties,
+                                                 self._cfn_custom_resource)
         #: What must wait for a deployment's end depends on this (``node.add_dependency``): the
         #: WaitCondition in the WaitCondition mode, else the custom resource.
         self.deployment_complete: IDependable = self.custom_resource

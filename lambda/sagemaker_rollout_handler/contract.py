@@ -115,17 +115,31 @@ WAKE_INPUT_LIMIT: Final = 8192
 #: How long a real presigned ResponseURL can be: 1-1.5 KB (issue 17.1); measured at its longest.
 RESPONSE_URL_LENGTH: Final = 1536
 
-#: What a wake carries besides the ResponseURL and the request's properties, at its largest: the
-#: request's ids (a StackId with a 128-character stack name, a 255-character LogicalResourceId, a
-#: 140-character ServiceToken, the endpoint's name as PhysicalResourceId) and the typed wait state
-#: (``state.WaitState``) with every field at its longest. tests/test_carried_size.py measures it
-#: with the handler's own ``wake_payload``: a state that grows must grow this too.
-CARRIED_REQUEST_RESERVE: Final = 2304
+#: CloudFormation's longest stack name and logical id (CloudFormation quotas: 128 and 255
+#: characters): the reserve below counts the request's StackId and LogicalResourceId with them.
+MAX_STACK_NAME_LENGTH: Final = 128
+MAX_LOGICAL_ID_LENGTH: Final = 255
 
-#: What the request's ResourceProperties may take in a wake (``carried_size``): the construct
-#: refuses, at synth, tags and properties that are larger (rule ``properties-fit-wait``), so
-#: that whatever it accepts can be waited for, whichever wake carries it.
-CARRIED_PROPERTIES_LIMIT: Final = WAKE_INPUT_LIMIT - RESPONSE_URL_LENGTH - CARRIED_REQUEST_RESERVE
+#: What a wake carries besides the ResponseURL and the request's properties, at its largest: the
+#: request's ids (a StackId with a ``MAX_STACK_NAME_LENGTH`` name in the longest partition and
+#: Region, a ``MAX_LOGICAL_ID_LENGTH`` LogicalResourceId, a 140-character ServiceToken, the
+#: endpoint's name as PhysicalResourceId) and the typed wait state (``state.WaitState``) with every
+#: field at its longest. tests/test_carried_size.py measures it with the handler's own
+#: ``wake_payload``, and refuses a new field of the state whose longest value it is not told.
+CARRIED_REQUEST_RESERVE: Final = 2560
+
+
+def carried_properties_limit(*, stack_name_length: int = MAX_STACK_NAME_LENGTH,
+                             logical_id_length: int = MAX_LOGICAL_ID_LENGTH) -> int:
+    """What the request's ResourceProperties may take in a wake (``carried_size``), for a stack
+    name and a logical id of these lengths: the construct refuses, at synth, tags and properties
+    that are larger (rule ``properties-fit-wait``), so whatever it accepts can be waited for."""
+    return (WAKE_INPUT_LIMIT - RESPONSE_URL_LENGTH - CARRIED_REQUEST_RESERVE
+            + MAX_STACK_NAME_LENGTH - stack_name_length + MAX_LOGICAL_ID_LENGTH - logical_id_length)
+
+
+#: ``carried_properties_limit`` at the longest names: what fits in any stack.
+CARRIED_PROPERTIES_LIMIT: Final = carried_properties_limit()
 
 
 def carried_size(value: Any) -> int:

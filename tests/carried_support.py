@@ -28,6 +28,11 @@ LONGEST_TEXT = {
     "stray": "s" * ENDPOINT_NAME_MAX_LENGTH,  # an endpoint name
     "last_phase": "x" * (PHASE_LIMIT * 4),  # cut to PHASE_LIMIT by to_json
     "was_failed": "f" * REASON_LIMIT,  # SageMaker's FailureReason, cut by recreation
+    "handoff": "rollback",  # "", "forward" or "rollback"
+    # The WaitCondition handle's URL: the handler moves it from the properties into the state,
+    # and the construct counts it among the properties (carried_properties.TOKEN_LENGTHS).
+    "handle": "",
+    "retire": "r" * ENDPOINT_NAME_MAX_LENGTH,  # an EndpointConfig name
 }
 
 

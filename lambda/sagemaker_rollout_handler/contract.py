@@ -126,7 +126,7 @@ MAX_LOGICAL_ID_LENGTH: Final = 255
 #: endpoint's name as PhysicalResourceId) and the typed wait state (``state.WaitState``) with every
 #: field at its longest. tests/test_carried_size.py measures it with the handler's own
 #: ``wake_payload``, and refuses a new field of the state whose longest value it is not told.
-CARRIED_REQUEST_RESERVE: Final = 2560
+CARRIED_REQUEST_RESERVE: Final = 2816
 
 
 def carried_properties_limit(*, stack_name_length: int = MAX_STACK_NAME_LENGTH,

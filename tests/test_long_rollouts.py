@@ -167,3 +167,25 @@ def test_a_redeploy_of_the_same_change_after_a_failure_gets_a_new_handle_and_suc
     assert [s.status for s in handle.signals()] == ["SUCCESS"]
     assert [s.status for s in failed.signals()] == ["FAILURE"]
     assert long_stack.endpoint() == ("InService", CONFIG_B + "-again")
+
+
+def test_a_deploy_right_after_the_rollback_wins_over_the_rollbacks_wait(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock, harness: Harness,
+) -> None:
+    """The stack is UPDATE_ROLLBACK_COMPLETE as soon as the rollback is answered: a new change
+    can come while SageMaker still deploys the rolled-back config. The newer request deploys
+    once SageMaker is done; the rollback's wait never deploys the old config over it."""
+    long_stack.created()
+    response, handle = long_stack.deploy(CONFIG_B)
+    long_stack.run_until(response.arrived_at + 4800)
+    assert long_stack.rollback(handle).status == "SUCCESS"
+
+    newer, newer_handle = long_stack.deploy("ep-config-c")
+
+    assert newer.status == "SUCCESS", newer.reason
+    long_stack.settle()
+    assert [c.params["EndpointConfigName"] for c in emulator.calls
+            if c.operation == "UpdateEndpoint"] == [CONFIG_B, "ep-config-c"]
+    assert long_stack.endpoint() == ("InService", "ep-config-c")
+    assert [s.status for s in newer_handle.signals()] == ["SUCCESS"]
+    assert harness.aws.schedules() == []

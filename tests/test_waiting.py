@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cfn_harness import CloudFormationStack, Harness, Invocation, drive
+from cfn_harness import CloudFormationStack, Harness, Invocation, LogCapture, drive
 from cfn_harness.moto_aws import POLICY_LIMIT, RULE_QUOTA
 from rollout_support import make_configs, props, provider_factory
 from sagemaker_emulator import SageMakerEmulator, Timings, VirtualClock
 from sagemaker_rollout_handler.contract import LEGACY_STATE_KEY
 from sagemaker_rollout_handler.decisions import LAGGING_READ_GRACE
 from sagemaker_rollout_handler.rollout import REQUEST_TAG
+from sagemaker_rollout_handler.schedule import POLL_INTERVAL
 from sagemaker_rollout_handler.waiting import owner_of
 from waiting_support import ALARM, CANARY, CONFIG_A, CONFIG_B, ENDPOINT, Json
 
@@ -86,6 +87,10 @@ def test_200_concurrent_updates_in_one_stack_with_150_rules_on_the_bus_all_succe
         operations = {call.operation for call in answer.api_calls}
         assert not {"PutRule", "AddPermission", "PutTargets"} & operations
     assert emulator.calls_to("UpdateEndpoint") == 200
+    # Events came for every endpoint: no request watched like a poller, in process (a refused
+    # connection in a first invocation, or a safety wake that saw a change a moment before its
+    # event, once made requests poll: 40,000 Lambda seconds for the 200).
+    assert max(i.duration for i in harness.cloud.invocations) < POLL_INTERVAL
 
 
 # --- events: delivered, doubled, lost ---------------------------------------------------------
@@ -120,6 +125,39 @@ def test_events_doubled_change_nothing(
     # Three copies of every event woke the function; a copy about what was seen looks no more:
     # one look per distinct event, per safety wake, and the first invocation's two.
     assert describes(emulator, before) <= len(events) / 3 + len(wakes) + 3
+    assert latency(emulator, response.arrived_at) <= 5.0
+
+
+def test_an_event_slower_than_a_safety_wake_does_not_make_the_wait_poll(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    clock: VirtualClock, handler_logs: LogCapture,
+) -> None:
+    """Events arrive "in near real time", here 58 s late: the safety wake (at about 454 s on
+    this seed) sees the end of provisioning (at 420 s) before its event (478 s). That is no lost
+    event: the wait looks again a minute later, and the event has come. (Before: it polled.)"""
+    emulator.reset(clock, timings=Timings(create=60.0, provision=420.0, traffic_shift=5.0,
+                                          terminate=30.0))
+    on_a(stack, sagemaker_client)
+    emulator.faults.events(delay=58.0)
+    response = stack.update(props(CONFIG_B, DeploymentConfig=CANARY))
+    assert response.status == "SUCCESS", response.reason
+    assert "polling" not in handler_logs.text()
+    assert max(i.duration for i in response.invocations) < POLL_INTERVAL
+    assert latency(emulator, response.arrived_at) <= 58.0 + 5.0
+
+
+def test_a_first_look_that_failed_for_a_while_does_not_make_the_wait_poll(
+    stack: CloudFormationStack, emulator: SageMakerEmulator, sagemaker_client: Any,
+    handler_logs: LogCapture,
+) -> None:
+    """Connections refused through all of botocore's attempts in the first invocation: the wait
+    looks again later. That look is its first sight of the endpoint, not an unannounced change."""
+    on_a(stack, sagemaker_client)
+    emulator.faults.outage(30, kind="drop", operation="DescribeEndpoint")
+    response = stack.update(props(CONFIG_B, DeploymentConfig=ALL_AT_ONCE))
+    assert response.status == "SUCCESS", response.reason
+    assert "polling" not in handler_logs.text()
+    assert max(i.duration for i in response.invocations) < POLL_INTERVAL
     assert latency(emulator, response.arrived_at) <= 5.0
 
 

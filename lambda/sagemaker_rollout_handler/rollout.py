@@ -43,6 +43,9 @@ class Pending:
     observed: Observation | None = None
     #: Look again no later than this (epoch seconds), whatever the events say.
     recheck_at: float | None = None
+    #: Whether DescribeEndpoint answered in this invocation (False: the call failed for a while,
+    #: or the config was not found yet): ``observed`` then says nothing of the endpoint.
+    looked: bool = True
 
 
 Outcome = Done | Failed | Pending
@@ -135,7 +138,7 @@ def run(
             # Issue 17.5: throttling, 5xx and dropped connections that outlast botocore's
             # attempts are "look again later" until the deadline.
             return Pending(loop.progress, f"SageMaker answered {error.code}; looking again",
-                           loop.observed)
+                           loop.observed, looked=loop.looked)
         outcome = Failed(_call_failed(plan.goal, error, clock.now() >= plan.deadline),
                          loop.progress)
     return _sweep(plan, outcome, loop, clock)
@@ -185,6 +188,7 @@ class _Loop:
         # it looked: a config that read as missing) claims it at its next look.
         self.first = first or not progress.claimed
         self.observed: Observation | None = None
+        self.looked = False
 
     def watch(self, watch: Watch) -> Outcome:
         self.clock.sleep(watch.first_look - self.clock.now())
@@ -215,7 +219,7 @@ class _Loop:
         if self.clock.now() < self.plan.started + CONFIG_LAG_GRACE:
             return Pending(self.progress, f'EndpointConfig "{goal.config_name}" is not found yet '
                            "(a read may lag its creation); looking again", self.observed,
-                           recheck_at=self.clock.now() + 60.0)
+                           recheck_at=self.clock.now() + 60.0, looked=self.looked)
         return False
 
     def look(self, config_exists: bool) -> Outcome:
@@ -228,7 +232,7 @@ class _Loop:
             observed = self.endpoints.describe(
                 goal.endpoint_name,
                 denied_means_absent=not goal.present or not self.progress.issued)
-            self.observed = observed
+            self.observed, self.looked = observed, True
             tag: RequestTag | None = None
             if self.first and observed is not None:
                 tag = _read_tag(plan, observed, self.endpoints)

@@ -7,11 +7,12 @@ schedule below is the safety net for events that never come (they are best effor
   ``SAFETY_INTERVAL`` after each invocation (the first one ``FIRST_CHECK`` after the start: it
   checks that events flow at all). A request deleting an endpoint wakes every minute: SageMaker
   announces no event when an endpoint is finally gone.
-- **Degraded** (no event came by the first check, or a scheduled look saw a change no event had
-  announced): the request watches like a plain 30 s poller, in process. Each invocation watches
-  ``WATCH_SECONDS`` and arms its successor for the minute before its own end (Scheduler fires
-  within the minute after the time given): the successor starts looking exactly where its
-  predecessor stopped, so the endpoint is never unwatched for more than ``POLL_INTERVAL``.
+- **Degraded** (no event came by the first check, or a change a scheduled look saw before any
+  event announced it is still unannounced one Scheduler minute later): the request watches like
+  a plain 30 s poller, in process. Each invocation watches ``WATCH_SECONDS`` and arms its
+  successor for the minute before its own end (Scheduler fires within the minute after the time
+  given): the successor starts looking exactly where its predecessor stopped, so the endpoint is
+  never unwatched for more than ``POLL_INTERVAL``.
 - Nothing ever wakes later than the request's deadline.
 """
 
@@ -34,11 +35,12 @@ SCHEDULER_PRECISION = 60.0
 FIRST_CHECK = 60.0
 #: The safety wake while events arrive.
 SAFETY_INTERVAL = 300.0
-#: How long after a change its event may still arrive (SageMaker's about 2 s, "near real time",
-#: with room): a scheduled look that sees a younger change does not conclude events are lost.
-EVENT_GRACE = 60.0
 #: A request waiting for an endpoint to be gone (no event says so).
 DELETE_INTERVAL = 60.0
+#: How long a change that a scheduled look saw before any event announced it waits for its event
+#: (EventBridge delivers SageMaker's events "in near real time", not at once) before events count
+#: as lost: the next scheduled look, one Scheduler minute later.
+UNANNOUNCED_GRACE = SCHEDULER_PRECISION
 
 
 @dataclass(frozen=True)
@@ -77,19 +79,17 @@ def _successor(until: float) -> float:
     return math.floor(until / SCHEDULER_PRECISION) * SCHEDULER_PRECISION - SCHEDULER_PRECISION
 
 
-def events_lost(state: WaitState, now: float, *, changed: bool, by_event: bool,
-                changed_at: float | None = None) -> bool:
+def events_lost(state: WaitState, now: float, *, by_event: bool) -> bool:
     """Whether a look tells that events are not arriving: none came by the first check after a
-    call of ours (SageMaker announces the change it starts), or a scheduled look saw a change
-    that no event announced. ``changed_at``: when the change seen began (its phase's StartTime):
-    a change younger than ``EVENT_GRACE`` may still be announced (its event is on its way: a
-    scheduled look that races it is no sign of lost events)."""
+    call of ours (SageMaker announces the change it starts), or a change that an earlier
+    scheduled look saw unannounced (``WaitState.unannounced_at``) is still unannounced: no event
+    has woken the request since."""
     if by_event:
         return False
     issued_at = state.progress.issued_at
     if state.events_seen == 0 and issued_at is not None and now >= issued_at + FIRST_CHECK:
         return True
-    return changed and (changed_at is None or now - changed_at >= EVENT_GRACE)
+    return state.unannounced_at is not None
 
 
 def bake_lengths(deployment_config: Mapping[str, Any] | None) -> tuple[int, ...]:

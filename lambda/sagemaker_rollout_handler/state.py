@@ -62,6 +62,10 @@ class WaitState:
     answered: bool = False
     #: The retained EndpointConfig to delete once the endpoint no longer uses it ("rollback").
     retire: str = ""
+    #: When a scheduled look saw a change that no event had announced yet (None: none since the
+    #: last event). The event may still be on its way; no event by the next scheduled look
+    #: means events are being lost.
+    unannounced_at: float | None = None
     version: int = STATE_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -93,7 +97,11 @@ class WaitState:
                          deadline=float(data["deadline"]), progress=progress,
                          started=float(data.get("rule_created") or now), looked_at=now)
 
-    def seen(self, observed: Observation | None, now: float) -> WaitState:
+    def seen(self, observed: Observation | None, now: float, *, looked: bool = True) -> WaitState:
+        """The state after a look; a look that never reached DescribeEndpoint (``looked``
+        False) saw nothing, and changes nothing of what the last read showed."""
+        if not looked:
+            return self
         return replace(self, looked_at=now, last_seen=fingerprint(observed))
 
 

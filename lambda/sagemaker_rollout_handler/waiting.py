@@ -27,7 +27,13 @@ from .properties import PropertyError, RolloutRequest, parse_request
 from .resource import RolloutResource, not_created_id
 from .rollout import Done, Failed, Outcome, Pending, Plan, Watch, run
 from .sagemaker import SageMakerError
-from .schedule import POLL_INTERVAL, events_lost, next_safety_wake, plan_wake
+from .schedule import (
+    POLL_INTERVAL,
+    UNANNOUNCED_GRACE,
+    events_lost,
+    next_safety_wake,
+    plan_wake,
+)
 from .state import WaitState, carried_request, fingerprint, read_payload, wake_payload
 from .wakes import Wakes, schedule_name
 
@@ -111,7 +117,8 @@ class Waiter:
     def _start_waiting(self, event: dict[str, Any], state: WaitState, outcome: Pending,
                        name: str, wakes: Wakes) -> str | None:
         """Arm the request's schedule with its state, and stay silent."""
-        state = replace(state, progress=outcome.progress).seen(outcome.observed, self.clock.now())
+        state = replace(state, progress=outcome.progress).seen(
+            outcome.observed, self.clock.now(), looked=outcome.looked)
         carried = carried_request(event, keep_tags=recreation.deleting(state.progress))
         payload = wake_payload(state, carried)
         if len(payload) > WAKE_INPUT_LIMIT:
@@ -215,10 +222,12 @@ class Waiter:
         wakes: Wakes = self._wakes()
         deleting = _deleting(event, state)
         if wake.event_time is not None:
-            state = replace(state, events_seen=state.events_seen + 1, degraded=False)
+            state = replace(state, events_seen=state.events_seen + 1, degraded=False,
+                            unannounced_at=None)
             if wake.event_time + 1 <= state.looked_at:
-                # About a change our last look already saw (a duplicate, or a late event).
-                if state.events_seen == 1:
+                # About a change our last look already saw (a duplicate, or a late event: it
+                # announces what a scheduled look saw first).
+                if state.events_seen == 1 or wake.state.unannounced_at is not None:
                     wakes.rearm(wake.name, wake.wake_at, wake_payload(state, event))
                 self.resource.silent = True
                 return None
@@ -259,12 +268,13 @@ class Waiter:
     def _wait_on(self, event: dict[str, Any], wake: Wake, state: WaitState, outcome: Pending,
                  wake_at: float) -> str | None:
         now = self.clock.now()
-        changed = bool(state.last_seen) and fingerprint(outcome.observed) != state.last_seen
+        changed = (outcome.looked and bool(state.last_seen)
+                   and fingerprint(outcome.observed) != state.last_seen)
         if state.degraded and wake.event_time is None and self._superseded(wake, state):
             return self._silent("the next watch took over")
-        lost = events_lost(state, now, changed=changed, by_event=wake.event_time is not None,
-                           changed_at=_latest_phase(outcome.observed))
-        state = replace(state, progress=outcome.progress).seen(outcome.observed, now)
+        lost = events_lost(state, now, by_event=wake.event_time is not None)
+        state = replace(state, progress=outcome.progress).seen(outcome.observed, now,
+                                                              looked=outcome.looked)
         deleting = _deleting(event, state)
         if _deleting_now(outcome.observed, deleting) and not state.degraded:
             # SageMaker announces no event when an endpoint is finally gone, and deleting takes
@@ -274,10 +284,16 @@ class Waiter:
             # Events are not arriving: watch like a poller from now on, starting here.
             logger.info({"message": "no SageMaker event announced what was seen; polling",
                          "endpoint": state.target_id})
-            state = replace(state, degraded=True, watch_until=now + POLL_INTERVAL)
+            state = replace(state, degraded=True, watch_until=now + POLL_INTERVAL,
+                            unannounced_at=None)
             return self.resume(event, replace(wake, state=state))
         if wake.event_time is None and not state.degraded:
             wake_at = next_safety_wake(state, now, deleting=deleting)
+            if changed:
+                # Its event may still be on its way: look again soon, and call events lost
+                # only if none has come by then.
+                state = replace(state, unannounced_at=now)
+                wake_at = min(wake_at, now + UNANNOUNCED_GRACE)
         if outcome.recheck_at is not None and not state.degraded:
             wake_at = min(wake_at, max(outcome.recheck_at, now + 1.0))
         if not self._wakes().rearm(wake.name, wake_at, wake_payload(state, event)):
@@ -341,13 +357,6 @@ def _may_recreate(event: dict[str, Any], state: WaitState) -> bool:
 
 #: What a recreation's state adds to a wake at most (SageMaker's reason, the last read).
 RECREATION_ALLOWANCE = 1024
-
-
-def _latest_phase(observed: Observation | None) -> float | None:
-    """When the newest phase of the deployment seen began (None: no phase to tell)."""
-    if observed is None or not observed.phases:
-        return None
-    return max(phase.start_time for phase in observed.phases) or None
 
 
 def _deleting_now(observed: Observation | None, deleting: bool) -> bool:

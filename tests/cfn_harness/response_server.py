@@ -109,6 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _TlsServer(ThreadingHTTPServer):
     daemon_threads = True
+    #: Not socketserver's backlog of 5: a stack's hundreds of answers arrive at once (S3, behind
+    #: the ResponseURL, refuses none of them).
+    request_queue_size = 1024
 
     def __init__(self, owner: ResponseServer, context: ssl.SSLContext) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -94,6 +94,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    #: socketserver's default listen backlog is 5 (``BaseServer.request_queue_size``): a fleet of
+    #: concurrent invocations would meet refused connections (retried by botocore, then turned
+    #: into "look again") that SageMaker's endpoint never gives. A real endpoint's backlog is
+    #: not documented; the kernel caps this one at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, emulator: SageMakerEmulator) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -189,3 +189,22 @@ def test_a_deploy_right_after_the_rollback_wins_over_the_rollbacks_wait(
     assert long_stack.endpoint() == ("InService", "ep-config-c")
     assert [s.status for s in newer_handle.signals()] == ["SUCCESS"]
     assert harness.aws.schedules() == []
+
+
+def test_a_signal_not_delivered_in_its_invocation_is_sent_again_by_the_next_wake(
+    long_stack: LongStack, emulator: SageMakerEmulator, clock: VirtualClock, harness: Harness,
+) -> None:
+    """S3 answers 5xx for longer than one invocation's back-off (31 s): the wait is armed again
+    and the next wake, a minute later, looks and signals once."""
+    long_stack.created()
+    deployed, handle = long_stack.deploy(CONFIG_B)
+    assert deployed.status == "SUCCESS", deployed.reason
+    harness.responses.fail_next(8, status=500)
+
+    long_stack.settle()
+
+    assert harness.responses.refused == 8
+    (signal,) = handle.signals()
+    assert signal.status == "SUCCESS"
+    assert 31.0 <= signal_latency(emulator, handle) <= 31.0 + 2 * 60 + 10
+    assert harness.aws.schedules() == []

@@ -84,7 +84,7 @@ def put_response(
         if clock.now() + delay > deadline:
             logger.error({"message": "could not deliver the answer in this invocation",
                           "attempts": attempt})
-            return False
+            return None
         clock.sleep(delay)
         delay = min(delay * 2, 16.0)
 

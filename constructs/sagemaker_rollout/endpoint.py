@@ -23,41 +23,29 @@ from sagemaker_rollout_handler.contract import (
     MAX_SERVICE_TIMEOUT_SECONDS,
     REMOVAL_POLICY_PROPERTY,
     REMOVAL_POLICY_RETAIN,
-    ROLLOUT_PROPERTY,
     WAIT_HANDLE_PROPERTY,
 )
 
 from constructs import Construct, IDependable
 
-from .auto_rollback import (
-    MAX_ALARMS,
-    check_can_add_alarm,
-    check_rollback_alarms,
-    render_auto_rollback,
-)
+from .auto_rollback import MAX_ALARMS
 from .autoscaling import EndpointScalings, InstanceCountScaling
 from .carried_properties import CarriedProperties
-from .deployment import BoundDeployment, DeploymentStrategy
+from .deployment import DeploymentStrategy
+from .endpoint_alarms import EndpointRollbackAlarms
 from .endpoint_config import AsyncInference, DataCapture, render_endpoint_config
-from .endpoint_props import (
-    MAX_VARIANTS,
-    check_options,
-    check_shadow_variants,
-    check_variants,
-    removal_policy_property,
-)
+from .endpoint_properties import render_properties, set_property
+from .endpoint_refusals import checked_props
 from .endpoint_tags import EndpointTags
+from .endpoint_warnings import warn_adopt_generated_name, warn_if_weights_retained
 from .metrics import EndpointMetrics
 from .naming import arn_name as endpoint_arn_name
-from .naming import check_name, default_endpoint_name
 from .provider import RolloutProvider
 from .rollout_description import describe_rollout
 from .rules import WarningId, raise_refusals
-from .time_budget import MAX_WAIT_CONDITION_TIMEOUT_SECONDS
 from .tokens import is_unresolved
-from .variant_combinations import combination_refusals, exclusion_refusals
 from .variants import ProductionVariant, VariantProperty, unknown_variant_refusal
-from .wait_condition import DeploymentWait, deployment_digest
+from .wait_condition import deployment_wait
 from .wait_mode import WaitMode
 
 __all__ = [
@@ -93,7 +81,7 @@ WARNING_INITIAL_COUNT_OUT_OF_RANGE = WarningId.INITIAL_COUNT_OUT_OF_RANGE.full_i
 
 
 @jsii.implements(ITaggableV2)
-class RolloutEndpoint(Construct, EndpointMetrics):
+class RolloutEndpoint(Construct, EndpointMetrics, EndpointRollbackAlarms):
     """A SageMaker endpoint that is updated by a guarded deployment, and waited for.
 
     On every change of its variants, a new ``AWS::SageMaker::EndpointConfig`` is created
@@ -213,46 +201,35 @@ class RolloutEndpoint(Construct, EndpointMetrics):
         self._exclusions = exclusions
         self._async_inference = async_inference
         self._reuse_last_deployment_config = reuse_last_deployment_config
-        #: The ARNs of the alarms (an alarm added twice is rendered once: `_known_alarm`).
-        self._alarm_arns: list[str] = []
-        self._rollback_alarms: list[cloudwatch.IAlarm] = []
-        for alarm in rollback_alarms:
-            if not self._known_alarm(alarm):
-                self._rollback_alarms.append(alarm)
-        #: How many of the alarms came from the rollback_alarms prop (for messages).
-        self._given_alarms = len(self._rollback_alarms)
+        self._init_rollback_alarms(rollback_alarms)
 
         # Every refusal of the props and of the deployment strategy, raised at once.
-        errors: list[str] = []
-        check_variants(errors, variants)
-        explicit_name = endpoint_name
-        endpoint_name = self._checked_name(errors, endpoint_name)
-        check_options(
-            errors,
+        checked = checked_props(
+            self,
+            variants=variants,
+            shadow_variants=shadow_variants,
             exclusions=exclusions,
+            endpoint_name=endpoint_name,
             retain_variant_properties=retain_variant_properties,
             reuse_last_deployment_config=reuse_last_deployment_config,
             deployment=deployment,
             tags=tags,
+            asynchronous=async_inference is not None,
+            given_alarms=self._given_alarms,
+            # The live list, for the checks bind defers to synth time.
+            alarms=self._rollback_alarms,
+            removal_policy=removal_policy,
+            wait_mode=wait_mode,
+            service_timeout=SERVICE_TIMEOUT,
         )
-        check_shadow_variants(errors, variants, shadow_variants, deployment)
-        errors.extend(combination_refusals(variants, shadow_variants,
-                                           async_inference=async_inference is not None))
-        errors.extend(exclusion_refusals(exclusions))
-        check_rollback_alarms(errors, self._given_alarms, reuse_last_deployment_config)
-        rendered_removal_policy = removal_policy_property(errors, removal_policy)
-        bound = self._bind_deployment(errors, deployment, wait_mode)
-        raise_refusals(errors, f"RolloutEndpoint {self.node.path}")
-        assert bound is not None  # (refused otherwise)
+        explicit_name = endpoint_name
+        endpoint_name = checked.endpoint_name
+        rendered_removal_policy = checked.removal_policy
+        bound = checked.bound
 
         arn_name = endpoint_arn_name(self, endpoint_name)
         if adopt_existing_endpoint and explicit_name is None:
-            Annotations.of(self).add_warning_v2(
-                WarningId.ADOPT_GENERATED_NAME.full_id,
-                "adopt_existing_endpoint=True with a generated endpoint name: only an endpoint of "
-                f"that very name ({endpoint_name!r}) is adopted. Pass endpoint_name= with the "
-                "name of the endpoint to take over.",
-            )
+            warn_adopt_generated_name(self, endpoint_name)
 
         self._autoscaling = EndpointScalings(
             variants,
@@ -289,15 +266,24 @@ class RolloutEndpoint(Construct, EndpointMetrics):
 
         self._tags = EndpointTags(RESOURCE_TYPE, tags)
         deployment_config = None if self._reuse_last_deployment_config else bound.config
-        properties = self._render_properties(
+        properties = render_properties(
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config_name,
+            retain_all_variant_properties=self._rendered_retain,
+            retain_deployment_config=self._reuse_last_deployment_config,
             deployment_config=deployment_config,
             rollout=describe_rollout(self.cfn_endpoint_config, variants + shadow_variants,
                                      deployment_config),
             adopt_existing_endpoint=adopt_existing_endpoint,
             removal_policy=rendered_removal_policy,
+            alarms=self._rollback_alarms,
+            exclusions=self._exclusions,
+            tags=self._tags.rendered,
         )
         #: The handle and condition of the WaitCondition mode; None in the custom-resource mode.
-        self.deployment_wait = self._deployment_wait(bound, variants)
+        self.deployment_wait = deployment_wait(
+            self, bound, endpoint_name=self.endpoint_name, config=self.cfn_endpoint_config,
+            variants=[*variants, *self._shadow_variants])
         if self.deployment_wait is not None:
             properties[WAIT_HANDLE_PROPERTY] = self.deployment_wait.handle_url
 
@@ -345,164 +331,15 @@ class RolloutEndpoint(Construct, EndpointMetrics):
             self._wire_alarm(alarm)
         self._warn_if_weights_retained()
 
-    def _checked_name(self, errors: list[str], endpoint_name: str | None) -> str:
-        """The given endpoint name, checked, or the default one derived from the path."""
-        if endpoint_name is None:
-            return default_endpoint_name(self)
-        check_name(errors, "endpoint_name", endpoint_name)
-        return endpoint_name
-
-    def _bind_deployment(
-        self, errors: list[str], deployment: DeploymentStrategy | None,
-        wait_mode: WaitMode | None,
-    ) -> BoundDeployment | None:
-        """The DeploymentConfig (without alarms) and what waits for it, or None when it is
-        refused (its refusals in `errors`). When the last config is reused its timeout is
-        unknown: the custom resource waits, or (forced) a WaitCondition of the longest Timeout."""
-        if self._reuse_last_deployment_config:
-            forced = wait_mode or WaitMode.CUSTOM_RESOURCE
-            longest = str(MAX_WAIT_CONDITION_TIMEOUT_SECONDS)
-            return BoundDeployment({}, forced,
-                                   longest if forced is WaitMode.WAIT_CONDITION else None)
-        if not 1 <= len(self._variants) <= MAX_VARIANTS:
-            return None  # (the number of variants is refused already)
-        return (deployment or DeploymentStrategy.all_at_once()).bind_collecting(
-            self,
-            errors,
-            variants=[variant.to_facts() for variant in self._variants],
-            service_timeout=SERVICE_TIMEOUT,
-            # The live list, for the checks bind defers to synth time. Its immediate
-            # "baking without alarms" warning is acknowledged by add_rollback_alarm.
-            alarms=self._rollback_alarms,
-            wait_mode=wait_mode,
-        )
-
-    def _deployment_wait(
-        self, bound: BoundDeployment, variants: Sequence[ProductionVariant]
-    ) -> DeploymentWait | None:
-        """The WaitCondition of this deployment (wait_condition.py), in that mode."""
-        if bound.wait_condition_timeout is None:
-            return None
-        digest = deployment_digest(
-            endpoint_name=self.endpoint_name,
-            config=self.cfn_endpoint_config,
-            variants=[*variants, *self._shadow_variants],
-            deployment=bound.config or None,
-            timeout=bound.wait_condition_timeout,
-        )
-        return DeploymentWait(self, "Deployment", digest=digest,
-                              timeout=bound.wait_condition_timeout)
-
-    def _render_properties(
-        self,
-        *,
-        deployment_config: dict[str, Any] | None,
-        rollout: str,
-        adopt_existing_endpoint: bool,
-        removal_policy: str | None,
-    ) -> dict[str, Any]:
-        """The custom resource's properties (the shapes of ``AWS::SageMaker::Endpoint``)."""
-        properties: dict[str, Any] = {
-            "EndpointName": self.endpoint_name,
-            "EndpointConfigName": self.endpoint_config_name,
-            # Autoscaling attached after construction overrides it (auto_scale_instance_count).
-            "RetainAllVariantProperties": self._rendered_retain,
-            "RetainDeploymentConfig": self._reuse_last_deployment_config,
-            # What the deployment deploys, for cdk diff (rollout_description.py; ignored by the
-            # handler).
-            ROLLOUT_PROPERTY: rollout,
-        }
-        if adopt_existing_endpoint:
-            properties[ADOPT_EXISTING_PROPERTY] = "true"
-        if removal_policy is not None:
-            properties[REMOVAL_POLICY_PROPERTY] = removal_policy
-        if deployment_config is not None:
-            # Alarms added after construction override its AutoRollbackConfiguration.
-            properties["DeploymentConfig"] = self._with_auto_rollback(deployment_config)
-        if self._exclusions:
-            properties["ExcludeRetainedVariantProperties"] = [
-                {"VariantPropertyType": exclusion.value} for exclusion in self._exclusions
-            ]
-        # The tags prop, Tags.of(...) and the ownership tag, resolved at synth.
-        properties["Tags"] = self._tags.rendered
-        return properties
-
-    def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
-        """Roll a deployment back when this alarm fires.
-
-        The alarm may watch this endpoint's own metrics (use ``endpoint_name``): the deployment
-        depends on the alarm, never the other way round. The provider may describe the alarm.
-
-        :param alarm: the alarm (at most 10 per endpoint).
-        """
-        if self._known_alarm(alarm):
-            return
-        check_can_add_alarm(self._given_alarms, len(self._rollback_alarms) - self._given_alarms,
-                            self._reuse_last_deployment_config)
-        self._rollback_alarms.append(alarm)
-        self._wire_alarm(alarm)
-        # The properties were rendered at construction (plain values, not Lazy ones: a Lazy is
-        # a callback from jsii's Node process at synth, per endpoint); CloudFormation gets the
-        # alarms as an override of the same property.
-        self._override(
-            "DeploymentConfig.AutoRollbackConfiguration",
-            render_auto_rollback(self._rollback_alarms),
-        )
-        # bind() judged the deployment with the alarms known at construction; it has them now.
-        Annotations.of(self).acknowledge_warning(
-            WarningId.BAKING_WITHOUT_ALARMS.full_id, "rollback alarms added with add_rollback_alarm"
-        )
-
-    def _known_alarm(self, alarm: cloudwatch.IAlarm) -> bool:
-        """Whether the endpoint has this alarm already (the same alarm, or one of the same ARN:
-        added twice, it is rendered once); if not, its ARN is remembered."""
-        if any(alarm is known for known in self._rollback_alarms):
-            return True
-        arn = alarm.alarm_arn
-        if arn in self._alarm_arns:
-            return True
-        self._alarm_arns.append(arn)
-        return False
-
     def _warn_if_weights_retained(self) -> None:
-        """RetainAllVariantProperties keeps each variant's current weight: a new
-        initial_variant_weight is not deployed unless DesiredWeight is excluded."""
-        if not self._rendered_retain or len(self._variants) < 2:
-            return
-        if VariantProperty.DESIRED_WEIGHT in self._exclusions:
-            return
-        Annotations.of(self).add_warning_v2(
-            WarningId.WEIGHT_RETAINED.full_id,
-            "variant properties are retained on every update (RetainAllVariantProperties, for "
-            "autoscaling or retain_variant_properties=True), weights included: a change of "
-            "initial_variant_weight of variants "
-            f"{', '.join(repr(v.variant_name) for v in self._variants)} is kept at the "
-            "endpoint's current weights, silently. Fix: pass retain_variant_properties=True with "
-            "retained_properties_exclusions=[VariantProperty.DESIRED_WEIGHT] (weights from the "
-            "config, instance counts still retained), or acknowledge this warning.",
-        )
-
-    def _wire_alarm(self, alarm: cloudwatch.IAlarm) -> None:
-        # The deployment waits for the alarm; the alarm never depends on the deployment (it
-        # uses the plain endpoint_name), so there is no cycle. An alarm of the app has a token
-        # name (Alarm.alarm_name is its Ref, or an import of it in another stack): the
-        # AutoRollbackConfiguration's AlarmName already orders the two, and a DependsOn on top of
-        # it is redundant (cfn-lint W3005). A literal name (an imported alarm, or an IAlarm of
-        # one's own) references nothing: the dependency keeps the ordering then.
-        if not is_unresolved(alarm.alarm_name):
-            self.custom_resource.node.add_dependency(alarm)
-        self._provider.grant_describe_alarms()
+        warn_if_weights_retained(self, retained=self._rendered_retain, variants=self._variants,
+                                 exclusions=self._exclusions)
 
     @property
     def cdk_tag_manager(self) -> TagManager:
         """The endpoint's tags (``ITaggableV2``): what ``Tags.of(...)`` adds to, rendered as the
         custom resource's ``Tags`` (the endpoint's), with the ownership tag."""
         return self._tags.manager
-
-    @property
-    def rollback_alarms(self) -> list[cloudwatch.IAlarm]:
-        """The alarms that roll a deployment back."""
-        return list(self._rollback_alarms)
 
     @property
     def deployed_endpoint_config_name(self) -> str:
@@ -604,21 +441,9 @@ class RolloutEndpoint(Construct, EndpointMetrics):
     def _override(self, path: str, value: Any) -> None:
         """Override a property rendered at construction, in the template and in ``_properties``."""
         self._cfn_custom_resource().add_property_override(path, value)
-        *parents, last = path.split(".")
-        target = self._properties
-        for key in parents:
-            target[key] = dict(target[key])
-            target = target[key]
-        target[last] = value
+        set_property(self._properties, path, value)
 
     def _cfn_custom_resource(self) -> CfnResource:
         resource = self.custom_resource.node.default_child
         assert isinstance(resource, CfnResource)
         return resource
-
-    def _with_auto_rollback(self, deployment_config: dict[str, Any]) -> dict[str, Any]:
-        rendered = dict(deployment_config)
-        auto_rollback = render_auto_rollback(self._rollback_alarms)
-        if auto_rollback is not None:
-            rendered["AutoRollbackConfiguration"] = auto_rollback
-        return rendered

@@ -30,11 +30,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
+from .deployment import BoundDeployment
 from .rollout_description import config_digest
 from .tokens import is_unresolved
 from .variants import ProductionVariant
 
-__all__ = ["DIGEST_LENGTH", "DeploymentWait", "deployment_digest"]
+__all__ = ["DIGEST_LENGTH", "DeploymentWait", "deployment_digest", "deployment_wait"]
 
 #: Hex digits of the digest in the logical ids (32 bits: two successive deployments of one
 #: endpoint collide once in four billion).
@@ -112,3 +113,28 @@ def _plain(value: Any) -> Any:
     ):
         return "<resolved at synth>"
     return value
+
+
+def deployment_wait(
+    scope: Construct,
+    bound: BoundDeployment,
+    *,
+    endpoint_name: str,
+    config: sagemaker.CfnEndpointConfig,
+    variants: Sequence[ProductionVariant],
+) -> DeploymentWait | None:
+    """The WaitCondition of this deployment, in that mode (None in the custom-resource mode).
+
+    :param variants: the production and shadow variants.
+    """
+    if bound.wait_condition_timeout is None:
+        return None
+    digest = deployment_digest(
+        endpoint_name=endpoint_name,
+        config=config,
+        variants=variants,
+        deployment=bound.config or None,
+        timeout=bound.wait_condition_timeout,
+    )
+    return DeploymentWait(scope, "Deployment", digest=digest,
+                          timeout=bound.wait_condition_timeout)

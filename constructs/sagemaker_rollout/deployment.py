@@ -23,7 +23,8 @@ Where each part lives:
   when a value is still a token; variant_facts.py: `VariantFacts` and their tokens.
 - rules.py: every rule id and warning id; auto_rollback.py: `render_auto_rollback`.
 
-What the construct (`endpoint.py`) calls:
+What the construct calls (`endpoint_refusals.py` binds the strategy, `endpoint_properties.py`
+and `endpoint_alarms.py` render the alarms):
 
 - `VariantFacts`: what the construct knows about each production variant at synth time.
 - `DeploymentStrategy.bind_deployment(scope, variants=..., service_timeout=..., alarms=...,

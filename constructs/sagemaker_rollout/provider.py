@@ -39,7 +39,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Stack, Validations
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -61,6 +61,19 @@ from .bundling import HANDLER_ENTRY_POINT, provider_code
 from .endpoint_policy import adopt_statement, alarms_statement, owned_endpoint_statements
 from .endpoint_tags import TagLimits
 from .iam_limits import GrowthPerItem, RolePolicyLimits, statement_sizes
+from .provider_acknowledgments import (
+    acknowledge_alarms,
+    acknowledge_runtime,
+    acknowledge_wildcards,
+)
+from .provider_policy import (
+    endpoint_configs_statement,
+    legacy_polling_rules_statement,
+    logs_statement,
+    pass_scheduler_role_statement,
+    retained_configs_statement,
+    wakes_statement,
+)
 from .rules import Rule, refusal
 from .tokens import is_unresolved
 
@@ -80,16 +93,6 @@ PROVIDER_ID = "SageMakerRolloutProvider"
 #: not verified with it, so the provider stays on 3.12 and acknowledges cdk-nag's
 #: AwsSolutions-L1 ("latest runtime") on its function with that reason.
 RUNTIME = lambda_.Runtime.PYTHON_3_12
-_ALARMS_REASON = (
-    "cloudwatch:DescribeAlarms on the alarms of this account and region: SageMaker reads the "
-    "rollback alarms with the caller's permissions; exact alarm ARNs would make the policy grow "
-    "with every alarm past IAM's size limits, alarm names are not the construct's to prefix, "
-    "and the action only reads (docs/security.md, RollbackAlarms)."
-)
-_RUNTIME_REASON = (
-    "Python 3.12 on purpose: crhelper 2.0.12, bundled into this function, is in maintenance and "
-    "verified on 3.12; later runtimes are not verified with it."
-)
 
 #: How long one invocation may run. An invocation woken by an event or its schedule looks once
 #: and returns; one that watches like a poller (SageMaker's events are not arriving) runs up to
@@ -110,9 +113,6 @@ MAX_EVENT_AGE = Duration.seconds(MAX_SERVICE_TIMEOUT_SECONDS)
 
 #: Default retention of the provider's log group (change it with ``set_log_retention``).
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-
-#: The cdk-nag pack whose findings the provider acknowledges on its own resources.
-_NAG_PACK = "AwsSolutions"
 
 
 #: The provider of each stack, once looked up or created: finding it in the construct tree again is
@@ -174,13 +174,7 @@ class RolloutProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="sagemaker-rollout provider: deploys the SageMaker endpoints of this stack",
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="Logs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            )
-        )
+        self.role.add_to_policy(logs_statement(self.log_group.log_group_arn))
         # What wakes a waiting request: its one-time schedule in the stack's group, invoked
         # through the scheduler role (no resource-policy statement per schedule).
         self.schedule_group = scheduler.CfnScheduleGroup(self, "Wakes")
@@ -198,56 +192,17 @@ class RolloutProvider(Construct):
             resource="schedule",
             resource_name=f"{self.schedule_group.ref}/{SCHEDULE_NAME_PREFIX}*",
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="Wakes",
-                actions=[
-                    "scheduler:CreateSchedule",
-                    "scheduler:UpdateSchedule",
-                    "scheduler:DeleteSchedule",
-                    "scheduler:GetSchedule",
-                ],
-                resources=[schedules],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="PassSchedulerRole",
-                actions=["iam:PassRole"],
-                resources=[self.scheduler_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
-            )
-        )
+        self.role.add_to_policy(wakes_statement(schedules))
+        self.role.add_to_policy(pass_scheduler_role_statement(self.scheduler_role.role_arn))
         # A wait of the previous version (crhelper's polling rule) still in flight: its rule is
         # removed when it finishes under this version.
         polling_rules = stack.format_arn(
             service="events", resource="rule", resource_name=f"{POLLING_RULE_PREFIX}*"
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="LegacyPollingRules",
-                actions=["events:RemoveTargets", "events:DeleteRule"],
-                resources=[polling_rules],
-            )
-        )
-        # UpdateEndpoint and CreateEndpoint are authorised against the endpoint-config ARN as
-        # well as the endpoint ARN. The configs are named by CloudFormation, in a format it does
-        # not document, and replaced on every change: see docs/security.md.
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="SageMakerEndpointConfigs",
-                actions=[
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:UpdateEndpoint",
-                    "sagemaker:DescribeEndpointConfig",
-                ],
-                resources=[
-                    stack.format_arn(
-                        service="sagemaker", resource="endpoint-config", resource_name="*"
-                    )
-                ],
-            )
-        )
+        self.role.add_to_policy(legacy_polling_rules_statement(polling_rules))
+        self.role.add_to_policy(endpoint_configs_statement(
+            stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name="*")
+        ))
         for statement in owned_endpoint_statements(self._endpoint_arns):
             self.role.add_to_policy(statement)
         self._alarms_granted = False
@@ -318,13 +273,13 @@ class RolloutProvider(Construct):
         #: The tag limits of every endpoint of the stack, checked at synth (after Tags.of).
         self.tag_limits = TagLimits(stack)
         self.node.add_validation(self.tag_limits)
-        self._acknowledge_wildcards(polling_rules)
+        acknowledge_wildcards(self, self._default_policy(), polling_rules=polling_rules,
+                              schedule_group_ref=self.schedule_group.ref,
+                              endpoint_arns=self._endpoint_arns)
         # SingletonFunction names its function <lambda_purpose><uuid without dashes>, in the stack.
         function = stack.node.try_find_child(f"SageMakerRollout{PROVIDER_UUID.replace('-', '')}")
         assert function is not None  # created by the SingletonFunction above
-        Validations.of(function).acknowledge(
-            Acknowledgment(id=f"{_NAG_PACK}::{_NAG_PACK}-L1", reason=_RUNTIME_REASON)
-        )
+        acknowledge_runtime(function)
 
     def _events_rule(self, stack: Stack) -> None:
         """The stack's one rule on the default bus: every SageMaker endpoint event of the account
@@ -356,53 +311,6 @@ class RolloutProvider(Construct):
             source_arn=rule.attr_arn,
         )
         self.events_rule = rule
-
-    def _acknowledge_wildcards(self, polling_rules: str) -> None:
-        """Acknowledge, on the role's policy only, the resource wildcards it must have."""
-        policy = self._default_policy()
-        stack = Stack.of(self)
-        schedules = stack.format_arn(
-            service="scheduler",
-            resource="schedule",
-            resource_name=f"{self.schedule_group.ref}/{SCHEDULE_NAME_PREFIX}*",
-        )
-        for arn, reason in (
-            (
-                polling_rules,
-                "the previous version's crhelper polling rules (sagemaker-rollout-<hash of the "
-                "stack id, logical id and request id>) are only removed, by a wait of that "
-                "version still in flight; scoped by their name prefix (docs/waiting.md).",
-            ),
-            (
-                schedules,
-                "each waiting request has one schedule sagemaker-rollout-<hash of the endpoint>-"
-                "<hash of the request> in the stack's own schedule group; the request ids are "
-                "known only at run time, so the schedules are scoped by group and prefix.",
-            ),
-            (
-                f"{self._endpoint_arns}/*",
-                "The endpoint statements name endpoint/* of this account and region, each "
-                "conditioned on the ownership tag sagemaker-rollout:stack = this stack's id "
-                "(aws:ResourceTag; aws:RequestTag on CreateEndpoint): the stack's endpoints under "
-                "any name they had, at a size that does not grow with their number "
-                "(docs/security.md).",
-            ),
-            (
-                stack.format_arn(
-                    service="sagemaker", resource="endpoint-config", resource_name="*"
-                ),
-                "CreateEndpoint/UpdateEndpoint are authorised against the endpoint-config ARN "
-                "too; CloudFormation names each new config in an undocumented format, so configs "
-                "are scoped to this account and region; CreateEndpoint/UpdateEndpoint also need "
-                "the endpoint, which only this stack's ownership tag opens (docs/security.md).",
-            ),
-        ):
-            Validations.of(policy).acknowledge(
-                Acknowledgment(
-                    id=f"{_NAG_PACK}::{_NAG_PACK}-IAM5[Resource::{_nag_arn(self, arn)}]",
-                    reason=reason,
-                )
-            )
 
     @property
     def service_token(self) -> str:
@@ -489,16 +397,7 @@ class RolloutProvider(Construct):
         configs = Stack.of(self).format_arn(
             service="sagemaker", resource="endpoint-config", resource_name="*"
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="RetainedEndpointConfigs",
-                actions=["sagemaker:DeleteEndpointConfig"],
-                resources=[configs],
-                conditions={
-                    "StringEquals": {"aws:ResourceTag/aws:cloudformation:stack-id": Aws.STACK_ID}
-                },
-            )
-        )
+        self.role.add_to_policy(retained_configs_statement(configs))
 
     def grant_describe_alarms(self) -> None:
         """Allow the provider (and SageMaker acting for it) to read the rollback alarms."""
@@ -512,12 +411,7 @@ class RolloutProvider(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.role.add_to_policy(alarms_statement(alarms))
-        Validations.of(self._default_policy()).acknowledge(
-            Acknowledgment(
-                id=f"{_NAG_PACK}::{_NAG_PACK}-IAM5[Resource::{_nag_arn(self, alarms)}]",
-                reason=_ALARMS_REASON,
-            )
-        )
+        acknowledge_alarms(self, self._default_policy(), alarms)
 
     def _policy_growth(self) -> list[GrowthPerItem]:
         """What makes the policy grow: one statement per adopted endpoint, nothing else."""
@@ -541,21 +435,3 @@ def _remember(stack: Stack, provider: RolloutProvider) -> RolloutProvider:
         _PROVIDERS[stack] = provider
     return provider
 
-
-def _nag_arn(scope: Construct, arn: str) -> str:
-    """An ARN made by ``format_arn`` as cdk-nag spells it in its finding ids: pseudo parameters
-    and other references in angle brackets (``arn:<AWS::Partition>:events:<AWS::Region>:...``)."""
-    resolved = Stack.of(scope).resolve(arn)
-    if isinstance(resolved, str):
-        return resolved
-    separator, parts = resolved["Fn::Join"]
-    words: list[str] = []
-    for part in parts:
-        if isinstance(part, str):
-            words.append(part)
-        elif "Ref" in part:
-            words.append(f"<{part['Ref']}>")
-        else:
-            logical_id, attribute = part["Fn::GetAtt"]
-            words.append(f"<{logical_id}.{attribute}>")
-    return str(separator).join(words)

@@ -328,6 +328,12 @@ class Cloud:
     def _reap(self) -> None:
         still: list[_Running] = []
         for running in self._running:
+            if "ended_at" in running.outcome:
+                # The handler has returned and the thread left the clock: it only has to exit.
+                # Waiting for it here closes a race in which a settled clock met a thread still
+                # alive for a moment, and nothing else was due: "nothing will invoke the
+                # function again" (a flake under load).
+                running.thread.join()
             if running.thread.is_alive():
                 still.append(running)
                 continue

@@ -8,104 +8,38 @@ crhelper wiring (`resource`, `index`) turns them into a response or into another
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 from . import leftovers, recreation
+from .calls import act
 from .clock import Clock
-from .contract import OWNER_TAG_KEY, REQUEST_TAG_KEY
 from .decisions import Call, Fail, Finish, Goal, Observation, Progress, Step, Wait, decide
-from .sagemaker import Endpoints, SageMakerError, is_in_progress_refusal
+from .outcomes import Done, Failed, Outcome, Pending
+from .plan import CONFIG_LAG_GRACE, Plan
+from .request_tag import (
+    REQUEST_TAG,
+    RequestTag,
+    already_done,
+    claim_endpoint,
+    read_request_tag,
+    superseded_reason,
+)
+from .sagemaker import Endpoints, SageMakerError
+
+__all__ = [
+    "CONFIG_LAG_GRACE",
+    "REQUEST_TAG",
+    "Done",
+    "Failed",
+    "Outcome",
+    "Pending",
+    "Plan",
+    "RequestTag",
+    "Watch",
+    "run",
+]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Done:
-    attributes: dict[str, str]
-    #: What the success's reason says besides success (a Failed endpoint recreated).
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Failed:
-    reason: str
-    #: What had been done when it failed (a Create that made an endpoint must say so).
-    progress: Progress = field(default_factory=Progress)
-
-
-@dataclass(frozen=True)
-class Pending:
-    progress: Progress
-    why: str
-    #: The last read (None: the endpoint does not exist, or no read succeeded).
-    observed: Observation | None = None
-    #: Look again no later than this (epoch seconds), whatever the events say.
-    recheck_at: float | None = None
-    #: Whether DescribeEndpoint answered in this invocation (False: the call failed for a while,
-    #: or the config was not found yet): ``observed`` then says nothing of the endpoint.
-    looked: bool = True
-
-
-Outcome = Done | Failed | Pending
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything the loop needs to know about the request."""
-
-    goal: Goal
-    create_params: Mapping[str, Any]
-    update_params: Mapping[str, Any]
-    #: Epoch seconds after which the request gives up and answers FAILED.
-    deadline: float
-    #: CloudFormation's RequestId: the endpoint is tagged with it (see `RequestTag`).
-    request_id: str = ""
-    #: A hash of the stack id and logical id: which resource owns the endpoint.
-    owner: str = ""
-    #: When the request's first invocation began (epoch seconds): a config that reads as
-    #: missing within CONFIG_LAG_GRACE of it is looked at again (issue 17.2).
-    started: float = 0.0
-    #: CloudFormation's StackId: the ownership tag's value (contract.OWNER_TAG_KEY), which the
-    #: provider's policy requires on every endpoint it reaches.
-    stack_id: str = ""
-    #: A rename's Update: what its failed CreateEndpoint made is removed before the answer
-    #: (``leftovers``).
-    discard_on_failure: bool = False
-    #: The endpoint a failed rename of this resource may have left (a rollback's
-    #: OldResourceProperties name it): removed once the goal is reached (``leftovers``).
-    stray: str = ""
-
-
-#: How long after the request started a missing EndpointConfig is looked at again (issue 17.2).
-CONFIG_LAG_GRACE = 120.0
-
-#: The tag that records which request of which resource last claimed the endpoint.
-REQUEST_TAG = REQUEST_TAG_KEY
-
-
-@dataclass(frozen=True)
-class RequestTag:
-    """`<RequestId>:<create|update|claim>:<owner>` on the endpoint. Written by each request that
-    works on the endpoint, at its first look (claim), at CreateEndpoint (create) and before
-    UpdateEndpoint (update). It tells a re-delivered request what it already did, a Create
-    whether an existing endpoint is this resource's own, a Delete whether the endpoint now
-    belongs to another resource, and a poll whether a newer request took over."""
-
-    request_id: str
-    action: str
-    owner: str
-
-    @staticmethod
-    def parse(value: str | None) -> RequestTag | None:
-        parts = (value or "").split(":")
-        if len(parts) != 3:
-            return None
-        return RequestTag(*parts)
-
-    def render(self) -> str:
-        return f"{self.request_id}:{self.action}:{self.owner}"
 
 
 @dataclass(frozen=True)
@@ -166,7 +100,7 @@ def _swept(plan: Plan, name: str, endpoints: Endpoints, request_id: str | None
     """Sweep ``name`` if this resource's CreateEndpoint made it (of ``request_id``: None, any
     request of this resource)."""
     def made_here(observed: Observation) -> bool:
-        tag = _read_tag(plan, observed, endpoints)
+        tag = read_request_tag(plan, observed, endpoints)
         return (tag is not None and tag.owner == plan.owner and tag.action == "create"
                 and request_id in (None, tag.request_id))
 
@@ -235,21 +169,21 @@ class _Loop:
             self.observed, self.looked = observed, True
             tag: RequestTag | None = None
             if self.first and observed is not None:
-                tag = _read_tag(plan, observed, self.endpoints)
+                tag = read_request_tag(plan, observed, self.endpoints)
                 if not goal.present and tag is not None and tag.owner != plan.owner:
                     # A Delete for an endpoint that another resource has since claimed (adopted
                     # under a new logical id, or renamed onto): it is not ours to delete.
                     logger.info({"message": "endpoint belongs to another resource; left alone",
                                  "endpoint": goal.endpoint_name})
                     return Done({})
-                self.progress = _already_done(plan, tag, self.progress)
+                self.progress = already_done(plan, tag, self.progress)
             self.progress = _in_flight(goal, observed, self.progress)
             step = decide(goal, observed, self.progress, config_exists=config_exists,
                           now=self.clock.now())
             _log(goal, observed, step, self.progress)
             if self.first and observed is not None and _claims(goal, step, self.progress):
                 # The tag also routes SageMaker's events about the endpoint to this request.
-                _claim(plan, observed, tag, self.endpoints)
+                claim_endpoint(plan, observed, tag, self.endpoints)
                 self.progress = replace(self.progress, claimed=True)
             in_a_wake = not self.first
             self.first = False
@@ -261,7 +195,7 @@ class _Loop:
         """The outcome of ``step``; None when a call was accepted (look again at once)."""
         plan = self.plan
         if in_a_wake and isinstance(step, Call) and step.action != "delete":
-            superseded = _superseded(plan, observed, self.endpoints)
+            superseded = superseded_reason(plan, observed, self.endpoints)
             if superseded:
                 return Failed(superseded, self.progress)
         if isinstance(step, Finish):
@@ -269,7 +203,7 @@ class _Loop:
         if isinstance(step, Fail):
             return Failed(step.reason, self.progress)
         if isinstance(step, Call):
-            acted = _act(step, plan, self.endpoints, observed, self.clock.now())
+            acted = act(step, plan, self.endpoints, observed, self.clock.now())
             if isinstance(acted, Failed):
                 return replace(acted, progress=self.progress)
             if acted is None:
@@ -317,128 +251,6 @@ def _in_flight(goal: Goal, observed: Observation | None, progress: Progress) -> 
     return progress
 
 
-def _read_tag(plan: Plan, observed: Observation, endpoints: Endpoints) -> RequestTag | None:
-    if not plan.request_id or not observed.endpoint_arn:
-        return None
-    return RequestTag.parse(endpoints.tags(observed.endpoint_arn).get(REQUEST_TAG))
-
-
-def _already_done(plan: Plan, tag: RequestTag | None, progress: Progress) -> Progress:
-    """What the request tag says: this request delivered again (what it already did), or an
-    endpoint this resource made or claimed earlier."""
-    if tag is None:
-        return progress
-    if tag.owner != plan.owner:
-        return replace(progress, foreign=True)
-    progress = replace(progress, owned=True)
-    if tag.request_id != plan.request_id:
-        return progress
-    if tag.action == "create":
-        return replace(progress, issued=True, created=True)
-    if tag.action == "update":
-        return replace(progress, issued=True)
-    return progress
-
-
-def _claim(
-    plan: Plan, observed: Observation, tag: RequestTag | None, endpoints: Endpoints
-) -> None:
-    """Mark the endpoint as being worked on by this request (unless it already is)."""
-    if not plan.request_id or not observed.endpoint_arn:
-        return
-    if tag is not None and tag.request_id == plan.request_id:
-        return
-    claim = RequestTag(plan.request_id, "claim", plan.owner)
-    endpoints.add_tags(observed.endpoint_arn, _request_tags(plan, claim))
-
-
-def _superseded(
-    plan: Plan, observed: Observation | None, endpoints: Endpoints
-) -> str | None:
-    """A poll about to change the endpoint checks that no newer request has claimed it (a
-    cancelled update's polling must not deploy after the stack rolled back)."""
-    if observed is None or not plan.request_id:
-        return None
-    tag = _read_tag(plan, observed, endpoints)
-    if tag is None or tag.request_id == plan.request_id:
-        return None
-    return (
-        f'Endpoint "{plan.goal.endpoint_name}": another CloudFormation request ({tag.request_id}) '
-        f'has taken over the endpoint since this one started; EndpointConfig '
-        f'"{plan.goal.config_name}" was not deployed. Nothing to do: the newer request decides.'
-    )
-
-
-def _act(
-    step: Call, plan: Plan, endpoints: Endpoints, observed: Observation | None, now: float
-) -> Failed | Wait | None:
-    """Make the call; None when SageMaker accepted it, Wait when it refused only because the
-    endpoint is busy (a race with another change: look again later)."""
-    goal = plan.goal
-    try:
-        if step.action == "create":
-            endpoints.create(_with_request_tag(plan, "create"))
-        elif step.action == "update":
-            if plan.request_id and observed is not None and observed.endpoint_arn:
-                tag = RequestTag(plan.request_id, "update", plan.owner)
-                endpoints.add_tags(observed.endpoint_arn, _request_tags(plan, tag))
-            endpoints.update(plan.update_params)
-        else:
-            endpoints.delete(goal.endpoint_name)
-    except SageMakerError as error:
-        if is_in_progress_refusal(error):
-            return Wait("SageMaker refused because the endpoint is busy")
-        if _config_lags(error, plan, now):
-            return Wait(f'SageMaker does not find EndpointConfig "{goal.config_name}" yet (a read '
-                        "may lag its creation); looking again")
-        if step.action == "create" and _created_by_us(error, plan, endpoints):
-            # botocore retried a CreateEndpoint whose first answer was lost (a 5xx after the
-            # endpoint was made): the endpoint carries this request's tag, so it is ours.
-            return None
-        return Failed(_refused(goal, error))
-    logger.info({"message": "called SageMaker", "action": step.action,
-                 "endpoint": goal.endpoint_name, "config": goal.config_name})
-    return None
-
-
-def _config_lags(error: SageMakerError, plan: Plan, now: float) -> bool:
-    return (error.code == "ValidationException"
-            and error.message.startswith("Could not find endpoint configuration")
-            and now < plan.started + CONFIG_LAG_GRACE)
-
-
-def _request_tags(plan: Plan, tag: RequestTag) -> dict[str, str]:
-    """The request tag, with the ownership tag (contract.OWNER_TAG_KEY = the stack id): a claim
-    puts it on an adopted endpoint, which the provider's policy then covers; on an endpoint that
-    has it already it changes nothing."""
-    tags = {REQUEST_TAG: tag.render()}
-    if plan.stack_id:
-        tags[OWNER_TAG_KEY] = plan.stack_id
-    return tags
-
-
-def _with_request_tag(plan: Plan, action: str) -> dict[str, Any]:
-    """CreateEndpoint's parameters with the request tag and the ownership tag: the provider's
-    policy allows CreateEndpoint only with the latter (aws:RequestTag)."""
-    params = dict(plan.create_params)
-    if plan.request_id:
-        ours = _request_tags(plan, RequestTag(plan.request_id, action, plan.owner))
-        tags = [tag for tag in params.get("Tags", []) if tag["Key"] not in ours]
-        params["Tags"] = [*tags, *({"Key": key, "Value": value} for key, value in ours.items())]
-    return params
-
-
-def _created_by_us(error: SageMakerError, plan: Plan, endpoints: Endpoints) -> bool:
-    if not error.message.startswith("Cannot create already existing endpoint"):
-        return False
-    # Another stack's endpoint of that name: IAM may not even let us read it.
-    observed = endpoints.describe(plan.goal.endpoint_name, denied_means_absent=True)
-    if observed is None or not plan.request_id:
-        return False
-    tag = _read_tag(plan, observed, endpoints)
-    return tag is not None and tag.request_id == plan.request_id and tag.action == "create"
-
-
 def _attributes(goal: Goal, observed: Observation | None) -> dict[str, str]:
     if observed is None:
         return {}
@@ -447,35 +259,6 @@ def _attributes(goal: Goal, observed: Observation | None) -> dict[str, str]:
         "EndpointArn": observed.endpoint_arn,
         "EndpointConfigName": observed.config_name,
     }
-
-
-def _refused(goal: Goal, error: SageMakerError) -> str:
-    verbs = {"CreateEndpoint": "create", "UpdateEndpoint": "update", "DeleteEndpoint": "delete"}
-    verb = verbs.get(error.operation, error.operation)
-    target = f' to EndpointConfig "{goal.config_name}"' if goal.config_name else ""
-    return (
-        f'Endpoint "{goal.endpoint_name}": SageMaker refused to {verb} it{target}. '
-        f'SageMaker said: {error.code}: "{error.message}".{_hint(error)}'
-    )
-
-
-#: A CreateEndpoint of a name that exists but that this stack's provider could not read: the
-#: policy reaches only endpoints with this stack's ownership tag (docs/security.md).
-_NOT_OURS_HINT = (
-    " An endpoint of that name exists that this stack may not manage: made outside this stack, "
-    "by another stack, or by a version of sagemaker-rollout before the ownership tag "
-    "sagemaker-rollout:stack. Choose another endpoint_name, or take it over by deploying once "
-    "with adopt_existing_endpoint=True.")
-
-
-def _hint(error: SageMakerError) -> str:
-    if error.message.startswith("Cannot create already existing endpoint"):
-        return _NOT_OURS_HINT
-    return {
-        "ResourceLimitExceeded": " Request a quota increase (Service Quotas, SageMaker) or use "
-        "another instance type, then deploy again.",
-        "AccessDeniedException": " Check the provider function's IAM policy.",
-    }.get(error.code, " Fix the cause and deploy again.")
 
 
 def _call_failed(goal: Goal, error: SageMakerError, late: bool) -> str:

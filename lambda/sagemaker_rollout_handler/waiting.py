@@ -7,7 +7,8 @@
   DeleteSchedule) or store the new state and the next wake (UpdateSchedule).
 
 What to do is `rollout.run` (which calls `decisions.decide`); when to look and wake is
-`schedule`; the state is `state.WaitState`. crhelper sends whatever this function returns or
+`schedule`; the state is `state.WaitState`; what the request's event says (its first state, its
+plan, its owner) is `request_event`. crhelper sends whatever this function returns or
 raises, unless it set ``resource.silent``.
 """
 
@@ -21,11 +22,20 @@ from typing import Any
 from . import handoff, recreation
 from .clock import Clock
 from .contract import WAIT_HANDLE_PROPERTY, WAKE_INPUT_LIMIT
-from .decisions import Goal, Observation
+from .decisions import Observation
 from .handoff import Handoffs, handoff_schedule_name
 from .properties import PropertyError, RolloutRequest, parse_request
-from .resource import RolloutResource, not_created_id
-from .rollout import Done, Failed, Outcome, Pending, Plan, Watch, run
+from .request_event import (
+    initial_state,
+    make_plan,
+    minimal_request,
+    nothing_to_delete,
+    owner_of,
+    physical_id_on_failure,
+    stray_of,
+)
+from .resource import RolloutResource
+from .rollout import Done, Failed, Outcome, Pending, Watch, run
 from .sagemaker import SageMakerError
 from .schedule import (
     POLL_INTERVAL,
@@ -36,6 +46,22 @@ from .schedule import (
 )
 from .state import WaitState, carried_request, fingerprint, read_payload, wake_payload
 from .wakes import Wakes, schedule_name
+
+__all__ = [
+    "LAMBDA_RESERVE",
+    "RECREATION_ALLOWANCE",
+    "RolloutFailure",
+    "Waiter",
+    "Wake",
+    "event_time",
+    "initial_state",
+    "make_plan",
+    "minimal_request",
+    "nothing_to_delete",
+    "owner_of",
+    "physical_id_on_failure",
+    "stray_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -380,94 +406,3 @@ def event_time(event: dict[str, Any]) -> float:
     """An EventBridge event's ``time`` (``2026-01-01T00:00:00Z``) in epoch seconds."""
     moment = datetime.strptime(str(event["time"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return moment.timestamp()
-
-
-# -- the request ---------------------------------------------------------------------------
-
-
-def initial_state(event: dict[str, Any], request: RolloutRequest, now: float,
-                  response_margin: float) -> WaitState:
-    kind = event["RequestType"]
-    physical_id = str(event.get("PhysicalResourceId", ""))
-    # SageMaker's names are case-insensitive: a change of case only is the same endpoint, and
-    # keeps its physical id (a new one would make CloudFormation delete the endpoint in cleanup).
-    renamed = kind == "Update" and request.endpoint_name.lower() != physical_id.lower()
-    target = physical_id if kind == "Delete" or (kind == "Update" and not renamed) else (
-        request.endpoint_name)
-    creates = not request.adopt_existing and (kind == "Create" or renamed)
-    return WaitState(target_id=target, creates=creates,
-                     deadline=now + request.service_timeout - response_margin, started=now,
-                     stray=stray_of(event, target))
-
-
-def stray_of(event: dict[str, Any], target: str) -> str:
-    """The endpoint a failed rename may have left (issue 17.4): an Update whose
-    OldResourceProperties name an endpoint that is neither its physical id nor its target is the
-    stack's rollback of a rename CloudFormation never recorded (a successful rename's rollback
-    carries the new name as its physical id)."""
-    if event["RequestType"] != "Update":
-        return ""
-    old = str(event.get("OldResourceProperties", {}).get("EndpointName", ""))
-    known = {str(event.get("PhysicalResourceId", "")).lower(), target.lower()}
-    return old if old and old.lower() not in known else ""
-
-
-def make_plan(event: dict[str, Any], request: RolloutRequest, state: WaitState, *,
-              recreate: bool = False) -> Plan:
-    deleting = event["RequestType"] == "Delete"
-    goal = Goal(
-        endpoint_name=state.target_id,
-        config_name=None if deleting else request.endpoint_config_name,
-        creates=state.creates and not deleting,
-        alarm_names=request.alarm_names,
-        recreate_failed=recreate and not deleting,
-    )
-    update = dict(request.update_params)
-    # Issue 17.9: a change of case only describes and updates the endpoint by its own name.
-    update["EndpointName"] = state.target_id
-    renamed = event["RequestType"] == "Update" and state.creates
-    return Plan(goal=goal, create_params=request.create_params, update_params=update,
-                deadline=state.deadline, request_id=str(event.get("RequestId", "")),
-                owner=owner_of(event), started=state.started,
-                stack_id=str(event.get("StackId", "")), discard_on_failure=renamed,
-                stray=state.stray)
-
-
-def owner_of(event: dict[str, Any]) -> str:
-    """Which resource this is: a hash of the stack id and the logical id (tag-sized)."""
-    import hashlib
-
-    key = f"{event.get('StackId', '')}/{event.get('LogicalResourceId', '')}"
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def physical_id_on_failure(event: dict[str, Any]) -> str:
-    """Failed Update/Delete keep the physical id; a failed Create that made nothing gets a
-    marker, so the Delete CloudFormation sends next leaves any same-named endpoint alone."""
-    if event["RequestType"] == "Create":
-        name = str(event.get("ResourceProperties", {}).get("EndpointName", ""))
-        return not_created_id(name or event["LogicalResourceId"])
-    return str(event["PhysicalResourceId"])
-
-
-def nothing_to_delete(event: dict[str, Any], properties: dict[str, Any]) -> bool:
-    from .contract import ENDPOINT_NAME_PATTERN
-
-    physical_id = str(event.get("PhysicalResourceId", ""))
-    if not ENDPOINT_NAME_PATTERN.fullmatch(physical_id):
-        logger.info({"message": "physical id is no endpoint name; nothing was created",
-                     "physical_id": physical_id})
-        return True
-    if properties.get("RemovalPolicy") == "Retain":
-        logger.info({"message": "removal policy Retain: the endpoint is kept",
-                     "endpoint": physical_id})
-        return True
-    return False
-
-
-def minimal_request(endpoint_name: str) -> RolloutRequest:
-    params = {"EndpointName": endpoint_name, "EndpointConfigName": "unused"}
-    return RolloutRequest(endpoint_name=endpoint_name, endpoint_config_name="unused",
-                          update_params=params, create_params=params)
-
-

@@ -54,12 +54,7 @@ __all__ = [
     "Waiter",
     "Wake",
     "event_time",
-    "initial_state",
-    "make_plan",
-    "minimal_request",
-    "nothing_to_delete",
     "owner_of",
-    "physical_id_on_failure",
     "stray_of",
 ]
 
